@@ -1,0 +1,2 @@
+import CNNKit
+print(BackendRegistry.shared.names)
