@@ -14,7 +14,17 @@ let package = Package(
     ],
     targets: [
         // Protocol layer, reference backend and the Swift side of the C backend (Sources/CNNKit/{Core,Backends}).
-        .target(name: "CNNKit"),
+        .target(name: "CNNKit", dependencies: ["CKernels"]),
+        // The C backend's kernels: portable C + OpenMP, OpenBLAS sgemm (CKernels/README.md has the naming grammar).
+        // `-fopenmp` is an unsafe flag, so downstream packages depend on CNNKit by `branch:`/`revision:`/`path:`,
+        // not `from:` (README "Using CNNKit as a dependency").
+        .target(
+            name: "CKernels",
+            path: "CKernels",
+            exclude: ["README.md"],
+            cSettings: [.unsafeFlags(["-fopenmp", "-O3"])],
+            linkerSettings: [.linkedLibrary("omp5"), .linkedLibrary("openblas"), .linkedLibrary("m")]
+        ),
         // Case-folder loader and ONNX-attribute mapping shared by `cnnkit conformance` and the tests.
         .target(name: "CNNKitConformance", dependencies: ["CNNKit"]),
         .executableTarget(

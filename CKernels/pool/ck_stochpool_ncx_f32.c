@@ -1,0 +1,90 @@
+// Stochastic pooling (Zeiler & Fergus 2013), with the counter-based generator of Core/StochasticSampling.swift:
+// window w (flat output index) under seed s draws u = (mix(mix(s ^ 0x6A09E667F3BCC909) + w) >> 11) · 2^-53.
+// Weights max(a_i, 0) are accumulated in double in row-major window order over the taps inside the input.
+#include <math.h>
+#include "pool_internal.h"
+
+static inline uint64_t mix(uint64_t z) {
+    uint64_t x = z + 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/// Visits the taps of window (od, oh, ow) inside the input in row-major order: fn(value, flat input index).
+#define FOR_EACH_TAP(BODY)                                                                                          \
+    for (int64_t kd = 0; kd < g->kernel[0]; kd++) {                                                                 \
+        const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];                                     \
+        if (id < 0 || id >= ID) continue;                                                                           \
+        for (int64_t kh = 0; kh < g->kernel[1]; kh++) {                                                             \
+            const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];                                 \
+            if (ih < 0 || ih >= IH) continue;                                                                       \
+            for (int64_t kw = 0; kw < g->kernel[2]; kw++) {                                                         \
+                const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];                             \
+                if (iw < 0 || iw >= IW) continue;                                                                   \
+                const float a = xp[(id * IH + ih) * IW + iw];                                                       \
+                const int64_t flat = plane * IS + (d->column_major ? ih + iw * IH : (id * IH + ih) * IW + iw);      \
+                BODY                                                                                                \
+            }                                                                                                       \
+        }                                                                                                           \
+    }
+
+int ck_stochpool_ncx_f32(const ck_pool_desc *d, int expectation, uint64_t seed, const float *x, int64_t x_count,
+                         float *y, int64_t y_count, int64_t *indices, int threads) {
+    int status = ck_pool_check(d, x, x_count, y, y_count);
+    if (status != CK_OK) return status;
+    const ck_window *g = &d->g;
+    const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2], OD = g->out[0], OH = g->out[1], OW = g->out[2];
+    const int64_t IS = ID * IH * IW, OS = OD * OH * OW;
+    const uint64_t key = mix(seed ^ 0x6A09E667F3BCC909ull);
+#pragma omp parallel for num_threads(ck_team(threads)) schedule(static)
+    for (int64_t w = 0; w < y_count; w++) {
+        const int64_t plane = w / OS, ow = w % OW, oh = (w / OW) % OH, od = (w / (OW * OH)) % OD;
+        const float *xp = x + plane * IS;
+        double sum = 0.0, weighted = 0.0, plain = 0.0;
+        int64_t count = 0, nan_index = -1;
+        FOR_EACH_TAP({
+            if (a != a) {
+                if (nan_index < 0) nan_index = flat;
+            } else {
+                if (a > 0) { sum += a; weighted += (double)a * a; }
+                plain += a;
+            }
+            count++;
+        })
+        float value;
+        int64_t index = -1;
+        if (nan_index >= 0) {
+            value = NAN;
+            index = nan_index;
+        } else if (count == 0) {
+            value = expectation ? NAN : -INFINITY;
+        } else if (expectation) {
+            value = (float)(sum > 0 ? weighted / sum : plain / (double)count);
+        } else {
+            const double u = (double)(mix(key + (uint64_t)w) >> 11) * 0x1.0p-53;
+            const double target = u * sum;
+            const int64_t pick = sum > 0 ? -1 : (int64_t)floor(u * (double)count);
+            double run = 0.0;
+            int64_t k = 0, last_positive = -1;
+            float last_value = 0.0f;
+            value = 0.0f;
+            FOR_EACH_TAP({
+                if (index < 0) {
+                    if (pick >= 0) {
+                        if (k == pick) { index = flat; value = a; }
+                    } else if (a > 0) {
+                        run += a;
+                        last_positive = flat; last_value = a;
+                        if (run > target) { index = flat; value = a; }
+                    }
+                }
+                k++;
+            })
+            if (index < 0) { index = last_positive; value = last_value; }  // u·S rounded up to S
+        }
+        y[w] = value;
+        if (indices) indices[w] = index;
+    }
+    return CK_OK;
+}

@@ -1,0 +1,75 @@
+// Resize by per-axis tap tables (the Swift side computes coordinates and weights for every mode). Work item =
+// (plane, output d, output h). Linear/cubic: each needed input row is first resampled along w, then the rows are
+// combined with weight w_d·w_h. Nearest copies the one tap, so it is bit-exact.
+#include <stdlib.h>
+#include "../common/ck_internal.h"
+
+static int check_axis(const ck_resize_axis *a, int nearest) {
+    if (a->in < 0 || a->out < 0 || a->taps < 1 || (nearest && a->taps != 1)) return 0;
+    const int64_t n = ck_mul(a->out, a->taps);
+    if (n < 0 || (n && (!a->index || (!nearest && !a->weight)))) return 0;
+    for (int64_t i = 0; i < n; i++)
+        if (a->index[i] < 0 || a->index[i] >= a->in) return 0;
+    return 1;
+}
+
+CK_HOT static
+void ck_resize_row(const ck_resize_axis *A, int nearest, float extrapolation, const float *x, float *y, int64_t item,
+                   float *acc, float *hrow) {
+    const ck_resize_axis *ad = &A[0], *ah = &A[1], *aw = &A[2];
+    const int64_t OD = ad->out, OH = ah->out, OW = aw->out, IH = ah->in, IW = aw->in;
+    const int64_t oh = item % OH, od = (item / OH) % OD, plane = item / (OH * OD);
+    const float *xp = x + plane * ad->in * IH * IW;
+    float *dst = y + item * OW;
+    if ((ad->outside && ad->outside[od]) || (ah->outside && ah->outside[oh])) {
+        for (int64_t i = 0; i < OW; i++) dst[i] = extrapolation;
+        return;
+    }
+    if (nearest) {
+        const float *row = xp + (ad->index[od] * IH + ah->index[oh]) * IW;
+        for (int64_t i = 0; i < OW; i++) dst[i] = row[aw->index[i]];
+    } else {
+        const int64_t T = aw->taps;
+        for (int64_t i = 0; i < OW; i++) acc[i] = 0.0f;
+        for (int64_t td = 0; td < ad->taps; td++)
+            for (int64_t th = 0; th < ah->taps; th++) {
+                const float wdh = ad->weight[od * ad->taps + td] * ah->weight[oh * ah->taps + th];
+                if (wdh == 0.0f) continue;
+                const float *row = xp + (ad->index[od * ad->taps + td] * IH + ah->index[oh * ah->taps + th]) * IW;
+                for (int64_t i = 0; i < OW; i++) {
+                    float s = 0.0f;
+                    for (int64_t t = 0; t < T; t++) s += aw->weight[i * T + t] * row[aw->index[i * T + t]];
+                    hrow[i] = s;
+                }
+                for (int64_t i = 0; i < OW; i++) acc[i] += wdh * hrow[i];
+            }
+        for (int64_t i = 0; i < OW; i++) dst[i] = acc[i];
+    }
+    if (aw->outside)
+        for (int64_t i = 0; i < OW; i++)
+            if (aw->outside[i]) dst[i] = extrapolation;
+}
+
+int ck_resize_ncx_taps_f32(int64_t planes, const ck_resize_axis axes[3], int nearest, float extrapolation,
+                           const float *x, int64_t x_count, float *y, int64_t y_count, int threads) {
+    if (!axes || planes < 0) return CK_ERR_ARGUMENT;
+    for (int a = 0; a < 3; a++)
+        if (!check_axis(&axes[a], nearest)) return CK_ERR_ARGUMENT;
+    if (ck_mul(planes, ck_mul3(axes[0].in, axes[1].in, axes[2].in)) != x_count ||
+        ck_mul(planes, ck_mul3(axes[0].out, axes[1].out, axes[2].out)) != y_count)
+        return CK_ERR_ARGUMENT;
+    if ((x_count && !x) || (y_count && !y)) return CK_ERR_ARGUMENT;
+    if (y_count == 0) return CK_OK;
+    const int64_t items = planes * axes[0].out * axes[1].out, OW = axes[2].out;
+    int failed = 0;
+#pragma omp parallel num_threads(ck_team(threads))
+    {
+        float *acc = malloc(sizeof(float) * (size_t)OW), *hrow = malloc(sizeof(float) * (size_t)OW);
+        if (!ck_team_failed(&failed, !acc || !hrow)) {
+#pragma omp for schedule(static)
+            for (int64_t it = 0; it < items; it++) ck_resize_row(axes, nearest, extrapolation, x, y, it, acc, hrow);
+        }
+        free(acc); free(hrow);
+    }
+    return failed ? CK_ERR_NOMEM : CK_OK;
+}
