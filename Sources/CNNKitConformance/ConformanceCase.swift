@@ -197,6 +197,7 @@ public struct ConformanceCase: Sendable, Hashable, Decodable {
 
 /// Marks on a case whose expected outputs encode a convention or a contested reading.
 public struct CaseFlags: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    /// The flag bits.
     public let rawValue: Int
     /// Creates flags from raw bits.
     public init(rawValue: Int) { self.rawValue = rawValue }
@@ -217,7 +218,9 @@ public struct CaseFlags: OptionSet, Sendable, Hashable, CustomStringConvertible 
 
 /// A tensor of a conformance case: float32 data or int64 shape-like values and indices.
 public enum CaseTensor: Sendable, Hashable {
+    /// A float32 tensor (`<f4`).
     case float32(Tensor)
+    /// An int64 tensor (`<i8`).
     case int64(IndexTensor)
 
     /// The tensor's extents.

@@ -5,14 +5,19 @@
 /// decodes as ``int(_:)``, any other number as ``number(_:)``. ONNX float attributes are float32 values printed as
 /// doubles (`0.10000000149011612`), so ``floatValue`` converts them back exactly.
 public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// JSON `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// An integer literal that fits in `Int64`.
     case int(Int64)
     /// Any other number.
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object (key order is not kept).
     case object([String: JSONValue])
 
     /// Decodes any JSON value.

@@ -47,6 +47,7 @@ struct ConformanceCommand: ParsableCommand {
         let folders = try ConformanceRunner.discover(directories.map { URL(fileURLWithPath: $0) })
         guard !folders.isEmpty else {
             FileHandle.standardError.write(Data("cnnkit: no case.json found under \(directories.joined(separator: " "))\n".utf8))
+            print("0 passed, 0 failed")
             throw ExitCode.failure
         }
         var passed = 0, failed = 0, skipped = 0
