@@ -1,7 +1,7 @@
 import CNNKit
 import Foundation
 import Testing
-@testable import CNNKitConformance
+import CNNKitConformance
 
 // MARK: - Fixture cases
 
