@@ -1,6 +1,8 @@
 // Stochastic pooling (Zeiler & Fergus 2013), with the counter-based generator of Core/StochasticSampling.swift:
 // window w (flat output index) under seed s draws u = (mix(mix(s ^ 0x6A09E667F3BCC909) + w) >> 11) · 2^-53.
-// Weights max(a_i, 0) are accumulated in double in row-major window order over the taps inside the input.
+// Weights max(a_i, 0) are accumulated in double in row-major window order over the taps inside the input; the
+// first tap whose running sum exceeds u·S is drawn (tap ⌊u·count⌋ when S = 0). A window holding NaN yields its
+// first NaN; a window with no tap inside the input yields 0 (index -1).
 #include <math.h>
 #include "pool_internal.h"
 
@@ -57,14 +59,14 @@ int ck_stochpool_ncx_f32(const ck_pool_desc *d, int expectation, uint64_t seed, 
         if (nan_index >= 0) {
             value = NAN;
             index = nan_index;
-        } else if (count == 0) {
-            value = expectation ? NAN : -INFINITY;
+        } else if (count == 0) {  // no tap inside the input
+            value = 0.0f;
         } else if (expectation) {
             value = (float)(sum > 0 ? weighted / sum : plain / (double)count);
         } else {
             const double u = (double)(mix(key + (uint64_t)w) >> 11) * 0x1.0p-53;
             const double target = u * sum;
-            const int64_t pick = sum > 0 ? -1 : (int64_t)floor(u * (double)count);
+            const int64_t pick = sum > 0 ? -1 : ck_min((int64_t)(u * (double)count), count - 1);
             double run = 0.0;
             int64_t k = 0, last_positive = -1;
             float last_value = 0.0f;

@@ -38,7 +38,10 @@ void ck_resize_row(const ck_resize_axis *A, int nearest, float extrapolation, co
                 const float *row = xp + (ad->index[od * ad->taps + td] * IH + ah->index[oh * ah->taps + th]) * IW;
                 for (int64_t i = 0; i < OW; i++) {
                     float s = 0.0f;
-                    for (int64_t t = 0; t < T; t++) s += aw->weight[i * T + t] * row[aw->index[i * T + t]];
+                    for (int64_t t = 0; t < T; t++) {  // zero-weight taps are skipped: 0·inf must not make NaN
+                        const float wt = aw->weight[i * T + t];
+                        if (wt != 0.0f) s += wt * row[aw->index[i * T + t]];
+                    }
                     hrow[i] = s;
                 }
                 for (int64_t i = 0; i < OW; i++) acc[i] += wdh * hrow[i];

@@ -144,11 +144,12 @@ struct ResizeTaps {
             anyOutside = anyOutside || isOutside
             outside.append(isOutside ? 1 : 0)
             if nearest {
+                let below = x.rounded(.down), fraction = x - below
                 let r: Double
                 switch d.nearestMode {
-                case .roundPreferFloor: r = x == x.rounded(.down) + 0.5 ? x.rounded(.down) : x.rounded()
-                case .roundPreferCeil: r = x == x.rounded(.down) + 0.5 ? x.rounded(.up) : x.rounded()
-                case .floor: r = x.rounded(.down)
+                case .roundPreferFloor: r = fraction <= 0.5 ? below : below + 1
+                case .roundPreferCeil: r = fraction < 0.5 ? below : below + 1
+                case .floor: r = below
                 case .ceil: r = x.rounded(.up)
                 }
                 index.append(Int64(clamp(r, lin)))
