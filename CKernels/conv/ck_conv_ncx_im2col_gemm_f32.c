@@ -44,6 +44,43 @@ void ck_im2col_tile(const ck_window *g, const float *xg, int64_t k0, int64_t k1,
     }
 }
 
+/// The tiling of one call: column tiles of width pt, row chunks of kc, output-channel blocks of mr, team size.
+typedef struct {
+    int64_t kc, pt, ntiles, mr, mblocks, tasks, tile_bytes;
+    int team;
+} im2col_plan;
+
+static im2col_plan make_plan(const ck_conv_desc *d, int threads) {
+    const int64_t Mg = d->out_channels / d->groups;
+    const int64_t K = d->in_channels / d->groups * ck_prod3(d->g.kernel), P = ck_prod3(d->g.out);
+    im2col_plan p;
+    p.kc = ck_max(1, ck_min(K, KC_MAX));
+    p.pt = ck_max(MIN_TILE, TILE_BYTES / (4 * p.kc));
+    p.ntiles = (P + p.pt - 1) / p.pt;
+    if (p.ntiles > 1) p.ntiles = (p.ntiles + 3) / 4 * 4;  // balanced for 1, 2 and 4 threads
+    p.pt = (P + p.ntiles - 1) / p.ntiles;
+    p.pt = ck_max(1, ck_min(P, (p.pt + 7) / 8 * 8));
+    p.ntiles = (P + p.pt - 1) / p.pt;
+    const int64_t base_tasks = d->batch * d->groups * p.ntiles;
+    p.mblocks = 1;
+    if (base_tasks < MIN_TASKS && base_tasks > 0)
+        p.mblocks = ck_max(1, ck_min((MIN_TASKS + base_tasks - 1) / base_tasks, Mg / MIN_MBLOCK));
+    p.mr = ck_max(1, (Mg + p.mblocks - 1) / p.mblocks);
+    p.mblocks = (Mg + p.mr - 1) / p.mr;
+    p.tasks = base_tasks * p.mblocks;
+    p.tile_bytes = 4 * p.kc * p.pt;
+    p.team = (int)ck_max(1, ck_min(ck_team(threads), ck_min(p.tasks, CK_WORKSPACE_LIMIT / p.tile_bytes)));
+    return p;
+}
+
+int64_t ck_conv_ncx_im2col_gemm_workspace_f32(const ck_conv_desc *d, int threads) {
+    if (!d || ck_window_check(&d->g) != CK_OK || d->groups < 1 || d->batch < 0 || d->in_channels < 0 ||
+        d->out_channels < 0 || d->in_channels % d->groups || d->out_channels % d->groups)
+        return -1;
+    const im2col_plan p = make_plan(d, threads);
+    return p.tasks == 0 ? 0 : (int64_t)p.team * p.tile_bytes;
+}
+
 int ck_conv_ncx_im2col_gemm_f32(const ck_conv_desc *d, const float *x, int64_t x_count, const float *w,
                                 int64_t w_count, const float *bias, float *y, int64_t y_count, int threads) {
     int status = ck_conv_check(d, x, x_count, w, w_count, y, y_count, 0);
@@ -60,30 +97,16 @@ int ck_conv_ncx_im2col_gemm_f32(const ck_conv_desc *d, const float *x, int64_t x
     float *owned;
     const float *wt = ck_conv_weights(d, w, w_count, &owned);
     if (!wt) return CK_ERR_NOMEM;
-
-    const int64_t kc = ck_min(K, KC_MAX);
-    int64_t pt = ck_max(MIN_TILE, TILE_BYTES / (4 * kc));
-    int64_t ntiles = (P + pt - 1) / pt;
-    if (ntiles > 1) ntiles = (ntiles + 3) / 4 * 4;  // balanced for 1, 2 and 4 threads
-    pt = (P + ntiles - 1) / ntiles;
-    pt = ck_min(P, (pt + 7) / 8 * 8);
-    ntiles = (P + pt - 1) / pt;
-    int64_t mblocks = 1;
-    const int64_t base_tasks = N * G * ntiles;
-    if (base_tasks < MIN_TASKS) mblocks = ck_max(1, ck_min((MIN_TASKS + base_tasks - 1) / base_tasks, Mg / MIN_MBLOCK));
-    const int64_t mr = (Mg + mblocks - 1) / mblocks;
-    mblocks = (Mg + mr - 1) / mr;
-    const int64_t tasks = base_tasks * mblocks;
-    const int64_t tile_bytes = 4 * kc * pt;
-    const int team = (int)ck_max(1, ck_min(ck_team(threads), ck_min(tasks, CK_WORKSPACE_LIMIT / tile_bytes)));
+    const im2col_plan pl = make_plan(d, threads);
+    const int64_t kc = pl.kc, pt = pl.pt, ntiles = pl.ntiles, mr = pl.mr, mblocks = pl.mblocks;
 
     int failed = 0;
-#pragma omp parallel num_threads(team)
+#pragma omp parallel num_threads(pl.team)
     {
-        float *col = malloc((size_t)tile_bytes);
+        float *col = malloc((size_t)pl.tile_bytes);
         if (!ck_team_failed(&failed, !col)) {
 #pragma omp for schedule(static, 1)
-            for (int64_t t = 0; t < tasks; t++) {
+            for (int64_t t = 0; t < pl.tasks; t++) {
                 const int64_t mb = t % mblocks, tile = (t / mblocks) % ntiles, ng = t / (mblocks * ntiles);
                 const int64_t n = ng / G, gi = ng % G;
                 const int64_t p0 = tile * pt, p1 = ck_min(P, p0 + pt), m0 = mb * mr, m1 = ck_min(Mg, m0 + mr);

@@ -46,6 +46,8 @@ int ck_conv_ncx_direct_f32(const ck_conv_desc *desc, const float *x, int64_t x_c
 /// Conv, im2col tiles (workspace <= 16 MiB per call) + cblas_sgemm.
 int ck_conv_ncx_im2col_gemm_f32(const ck_conv_desc *desc, const float *x, int64_t x_count, const float *w,
                                 int64_t w_count, const float *bias, float *y, int64_t y_count, int threads);
+/// Bytes of workspace ck_conv_ncx_im2col_gemm_f32 allocates for this problem and thread count (-1: invalid).
+int64_t ck_conv_ncx_im2col_gemm_workspace_f32(const ck_conv_desc *desc, int threads);
 /// Conv with a 1×1 kernel, stride 1, no padding: straight cblas_sgemm on the input, no copy.
 int ck_conv_ncx_gemm1x1_f32(const ck_conv_desc *desc, const float *x, int64_t x_count, const float *w, int64_t w_count,
                             const float *bias, float *y, int64_t y_count, int threads);

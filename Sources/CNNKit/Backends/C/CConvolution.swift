@@ -45,14 +45,24 @@ extension CBackend {
         }
     }
 
-    public func convolution(_ problem: ConvolutionProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {
+    func descriptor(_ problem: ConvolutionProblem) -> ck_conv_desc {
         let g = problem.geometry
-        var desc = ck_conv_desc(
+        return ck_conv_desc(
             batch: Int64(problem.batch), in_channels: Int64(problem.inputChannels),
             out_channels: Int64(problem.outputChannels), groups: Int64(problem.group),
             g: ckWindow(input: g.inputSize, output: g.outputSize, kernel: g.kernel, strides: g.strides,
                         dilations: g.dilations, padBegin: g.padBegin),
             flip: problem.descriptor.mode == .convolution ? 1 : 0)
+    }
+
+    /// Bytes of im2col workspace one call of the im2col + GEMM algorithm allocates for `problem` (at most 16 MiB).
+    public func im2colWorkspace(for problem: ConvolutionProblem) -> Int {
+        var desc = descriptor(problem)
+        return Int(ck_conv_ncx_im2col_gemm_workspace_f32(&desc, Int32(clamping: threads)))
+    }
+
+    public func convolution(_ problem: ConvolutionProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {
+        var desc = descriptor(problem)
         let kernel: (UnsafePointer<ck_conv_desc>?, UnsafePointer<Float>?, Int64, UnsafePointer<Float>?, Int64,
                      UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int32) -> Int32
         let chosen = resolvedAlgorithm(for: problem)
