@@ -78,6 +78,17 @@ static inline int ck_team_failed(int *failed, int mine) {
     return any;
 }
 
+/// Inside a parallel region: every thread claims chunks of [0, count) from the shared `counter` (initially 0) until
+/// none are left. Which thread runs an item never changes what the item computes, so results stay independent of
+/// the thread count, while a thread slowed down by a busy machine simply claims fewer chunks. (Hand-rolled because
+/// clang 21's dynamic schedules need a newer OpenMP runtime than Debian's libomp 14, see README.)
+#define CK_DYNAMIC_FOR(var, count, chunk, counter)                                                              \
+    for (int64_t ck_first_; (ck_first_ = __atomic_fetch_add(&(counter), (chunk), __ATOMIC_RELAXED)) < (count);) \
+        for (int64_t var = ck_first_, ck_end_ = ck_min((count), ck_first_ + (chunk)); var < ck_end_; var++)
+
+/// A chunk size giving each of `team` threads about 16 chunks of [0, count).
+static inline int64_t ck_chunk(int64_t count, int team) { return ck_max(1, count / (16 * (int64_t)ck_team(team))); }
+
 /// Runs the CBLAS sgemm of one tile on the calling thread (OpenBLAS itself is kept single-threaded, see ck_common.c).
 void ck_sgemm(int trans_a, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
               float beta, float *c, int64_t ldc);

@@ -80,12 +80,13 @@ int ck_conv_ncx_direct_f32(const ck_conv_desc *d, const float *x, int64_t x_coun
     const int64_t items = d->batch * d->groups * ((Mg + MB - 1) / MB) * d->g.out[0] * d->g.out[1] *
                           ((OW + OWB - 1) / OWB);
     int failed = 0;
+    int64_t next = 0;
+    const int64_t chunk = ck_chunk(items, threads);
 #pragma omp parallel num_threads(ck_team(threads))
     {
         float *acc = malloc(sizeof(float) * MB * OWB), *tmp = malloc(sizeof(float) * OWB);
         if (!ck_team_failed(&failed, !acc || !tmp)) {
-#pragma omp for schedule(static)
-            for (int64_t it = 0; it < items; it++) ck_conv_direct_item(d, x, wt, bias, y, it, acc, tmp);
+            CK_DYNAMIC_FOR(it, items, chunk, next) ck_conv_direct_item(d, x, wt, bias, y, it, acc, tmp);
         }
         free(acc);
         free(tmp);

@@ -23,7 +23,6 @@ int ck_conv_ncx_gemm1x1_f32(const ck_conv_desc *d, const float *x, int64_t x_cou
     }
     // Flip mode changes nothing for a 1×1 kernel.
     int64_t ntiles = (P + TILE - 1) / TILE;
-    if (ntiles > 1) ntiles = (ntiles + 3) / 4 * 4;
     int64_t pt = (P + ntiles - 1) / ntiles;
     pt = ck_min(P, (pt + 7) / 8 * 8);
     ntiles = (P + pt - 1) / pt;
@@ -34,8 +33,9 @@ int ck_conv_ncx_gemm1x1_f32(const ck_conv_desc *d, const float *x, int64_t x_cou
     mblocks = (Mg + mr - 1) / mr;
     const int64_t tasks = base_tasks * mblocks;
 
-#pragma omp parallel for num_threads(ck_team(threads)) schedule(static, 1)
-    for (int64_t t = 0; t < tasks; t++) {
+    int64_t next = 0;
+#pragma omp parallel num_threads(ck_team(threads))
+    CK_DYNAMIC_FOR(t, tasks, 1, next) {
         const int64_t mb = t % mblocks, tile = (t / mblocks) % ntiles, ng = t / (mblocks * ntiles);
         const int64_t n = ng / G, gi = ng % G;
         const int64_t p0 = tile * pt, p1 = ck_min(P, p0 + pt), m0 = mb * mr, m1 = ck_min(Mg, m0 + mr);

@@ -1,53 +1,24 @@
 // im2col + GEMM. Per (image, group) the output [Mg, P] is W_g [Mg, K] · col [K, P] with K = Cg·Πk, P = Πout.
-// col is never built whole: it is cut into column tiles (and, for very large K, row chunks) of about 512 KiB,
-// each built by one thread into its own buffer and multiplied right away, so the workspace is at most
-// threads × tile <= 16 MiB whatever the image size. Tiles depend only on the problem, never on the thread
-// count, so the same sgemm calls happen for every team size.
+// col is never built whole: it is cut into column tiles (and, for very large K, row chunks), so the workspace stays
+// bounded (<= 16 MiB) whatever the image size. Two schedules:
+// - many tiles: each task (image, group, tile) builds its tile in its thread's own buffer and multiplies it;
+// - few tiles (small images, deep layers): the team builds one shared tile, then splits the GEMM by output-channel
+//   blocks, so the copy is made once.
+// Tiles and blocks depend only on the problem, never on the thread count, so the same sgemm calls happen for
+// every team size and results are bitwise reproducible.
 #include <limits.h>
 #include <stdlib.h>
 #include "conv_internal.h"
 
-enum { TILE_BYTES = 512 << 10, MIN_TILE = 32, KC_MAX = 16384, MIN_TASKS = 8, MIN_MBLOCK = 32 };
-
-/// col[k - k0][p - p0] = x[c, o*s - pad + k*d] (0 outside the input) for rows [k0, k1), grid columns [p0, p1).
-CK_HOT static
-void ck_im2col_tile(const ck_window *g, const float *xg, int64_t k0, int64_t k1, int64_t p0, int64_t p1, float *col) {
-    const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
-    const int64_t KD = g->kernel[0], KH = g->kernel[1], KW = g->kernel[2], KK = KD * KH * KW, s = g->stride[2];
-    const int64_t pw = p1 - p0;
-    for (int64_t k = k0; k < k1; k++) {
-        const int64_t c = k / KK, kr = k % KK, kd = kr / (KH * KW), kh = (kr / KW) % KH, kw = kr % KW;
-        const float *xc = xg + c * ID * IH * IW;
-        float *dst = col + (k - k0) * pw;
-        const int64_t q = kw * g->dilation[2] - g->pad[2];
-        int64_t lo, hi;
-        ck_valid_range(OW, IW, s, q, &lo, &hi);
-        for (int64_t p = p0; p < p1;) {
-            const int64_t odh = p / OW, ow0 = p % OW, ow1 = ck_min(OW, ow0 + (p1 - p));
-            const int64_t id = (odh / OH) * g->stride[0] - g->pad[0] + kd * g->dilation[0];
-            const int64_t ih = (odh % OH) * g->stride[1] - g->pad[1] + kh * g->dilation[1];
-            const int64_t base = p - p0 - ow0;  // dst[base + ow] is the column of (od, oh, ow)
-            if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
-                for (int64_t ow = ow0; ow < ow1; ow++) dst[base + ow] = 0.0f;
-            } else {
-                const float *row = xc + (id * IH + ih) * IW;
-                const int64_t a = ck_max(ow0, ck_min(lo, ow1)), b = ck_max(a, ck_min(hi, ow1));
-                for (int64_t ow = ow0; ow < a; ow++) dst[base + ow] = 0.0f;
-                if (s == 1)
-                    for (int64_t ow = a; ow < b; ow++) dst[base + ow] = row[ow + q];
-                else
-                    for (int64_t ow = a; ow < b; ow++) dst[base + ow] = row[ow * s + q];
-                for (int64_t ow = b; ow < ow1; ow++) dst[base + ow] = 0.0f;
-            }
-            p += ow1 - ow0;
-        }
-    }
-}
+// Column tiles of about TILE_BYTES, but at least MIN_TILE columns so that sgemm's repacking of the weights is
+// amortised; reductions longer than KC_MAX rows are split (tile <= 4 MiB). With fewer than MIN_TASKS tiles the
+// GEMM is split into output-channel blocks of at least MIN_MBLOCK rows instead.
+enum { TILE_BYTES = 512 << 10, MIN_TILE = 128, KC_MAX = 8192, MIN_TASKS = 8, MIN_MBLOCK = 32 };
 
 /// The tiling of one call: column tiles of width pt, row chunks of kc, output-channel blocks of mr, team size.
 typedef struct {
-    int64_t kc, pt, ntiles, mr, mblocks, tasks, tile_bytes;
-    int team;
+    int64_t kc, pt, ntiles, mr, mblocks, tile_bytes;
+    int team, shared;
 } im2col_plan;
 
 static im2col_plan make_plan(const ck_conv_desc *d, int threads) {
@@ -55,21 +26,17 @@ static im2col_plan make_plan(const ck_conv_desc *d, int threads) {
     const int64_t K = d->in_channels / d->groups * ck_prod3(d->g.kernel), P = ck_prod3(d->g.out);
     im2col_plan p;
     p.kc = ck_max(1, ck_min(K, KC_MAX));
-    p.pt = ck_max(MIN_TILE, TILE_BYTES / (4 * p.kc));
+    p.pt = ck_min(ck_max(1, P), ck_max(MIN_TILE, TILE_BYTES / (4 * p.kc)));
     p.ntiles = (P + p.pt - 1) / p.pt;
-    if (p.ntiles > 1) p.ntiles = (p.ntiles + 3) / 4 * 4;  // balanced for 1, 2 and 4 threads
-    p.pt = (P + p.ntiles - 1) / p.ntiles;
-    p.pt = ck_max(1, ck_min(P, (p.pt + 7) / 8 * 8));
-    p.ntiles = (P + p.pt - 1) / p.pt;
-    const int64_t base_tasks = d->batch * d->groups * p.ntiles;
-    p.mblocks = 1;
-    if (base_tasks < MIN_TASKS && base_tasks > 0)
-        p.mblocks = ck_max(1, ck_min((MIN_TASKS + base_tasks - 1) / base_tasks, Mg / MIN_MBLOCK));
-    p.mr = ck_max(1, (Mg + p.mblocks - 1) / p.mblocks);
-    p.mblocks = (Mg + p.mr - 1) / p.mr;
-    p.tasks = base_tasks * p.mblocks;
+    p.pt = ck_max(1, (P + ck_max(1, p.ntiles) - 1) / ck_max(1, p.ntiles));  // equal tiles
     p.tile_bytes = 4 * p.kc * p.pt;
-    p.team = (int)ck_max(1, ck_min(ck_team(threads), ck_min(p.tasks, CK_WORKSPACE_LIMIT / p.tile_bytes)));
+    const int64_t tasks = d->batch * d->groups * p.ntiles;
+    p.shared = tasks < MIN_TASKS && Mg >= 2 * MIN_MBLOCK;
+    p.mblocks = p.shared ? ck_min(MIN_TASKS, Mg / MIN_MBLOCK) : 1;
+    p.mr = (Mg + p.mblocks - 1) / p.mblocks;
+    p.mblocks = (Mg + p.mr - 1) / p.mr;
+    p.team = p.shared ? ck_team(threads)
+                      : (int)ck_max(1, ck_min(ck_team(threads), ck_min(tasks, CK_WORKSPACE_LIMIT / p.tile_bytes)));
     return p;
 }
 
@@ -77,8 +44,72 @@ int64_t ck_conv_ncx_im2col_gemm_workspace_f32(const ck_conv_desc *d, int threads
     if (!d || ck_window_check(&d->g) != CK_OK || d->groups < 1 || d->batch < 0 || d->in_channels < 0 ||
         d->out_channels < 0 || d->in_channels % d->groups || d->out_channels % d->groups)
         return -1;
+    if (ck_mul3(d->batch, d->out_channels, ck_prod3(d->g.out)) == 0) return 0;
     const im2col_plan p = make_plan(d, threads);
-    return p.tasks == 0 ? 0 : (int64_t)p.team * p.tile_bytes;
+    return p.shared ? p.tile_bytes : (int64_t)p.team * p.tile_bytes;
+}
+
+/// Per-call geometry the tile builder needs: per kw, the output columns whose tap lies inside the input row.
+typedef struct {
+    const ck_window *g;
+    const int64_t *lo, *hi;
+} im2col_ctx;
+
+/// col[k - k0][p - p0] = x[c, o*s - pad + k*d] (0 outside the input) for rows [k0, k1) and grid columns
+/// [p0, p1); row k - k0 starts at col + (k - k0) * ld. `seg` is scratch for 3 * (p1 - p0) integers.
+CK_HOT static
+void ck_im2col_tile(const im2col_ctx *ctx, const float *xg, int64_t k0, int64_t k1, int64_t p0, int64_t p1,
+                    int64_t ld, int64_t *seg, float *col) {
+    const ck_window *g = ctx->g;
+    const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
+    const int64_t KD = g->kernel[0], KH = g->kernel[1], KW = g->kernel[2], KK = KD * KH * KW, s = g->stride[2];
+    // The tile's columns as output row segments: first input d and h of the window, ow0, ow1.
+    int64_t nseg = 0;
+    for (int64_t p = p0; p < p1; nseg++) {
+        const int64_t odh = p / OW, ow0 = p % OW, ow1 = ck_min(OW, ow0 + (p1 - p));
+        seg[4 * nseg] = (odh / OH) * g->stride[0] - g->pad[0];
+        seg[4 * nseg + 1] = (odh % OH) * g->stride[1] - g->pad[1];
+        seg[4 * nseg + 2] = ow0;
+        seg[4 * nseg + 3] = ow1;
+        p += ow1 - ow0;
+    }
+    int64_t c = k0 / KK, kr = k0 % KK, kd = kr / (KH * KW), kh = (kr / KW) % KH, kw = kr % KW;
+    for (int64_t k = k0; k < k1; k++) {
+        float *out = col + (k - k0) * ld;  // written front to back
+        const float *xc = xg + c * ID * IH * IW;
+        const int64_t q = kw * g->dilation[2] - g->pad[2], lo = ctx->lo[kw], hi = ctx->hi[kw];
+        const int64_t dd = kd * g->dilation[0], dh = kh * g->dilation[1];
+        for (int64_t i = 0; i < nseg; i++) {
+            const int64_t id = seg[4 * i] + dd, ih = seg[4 * i + 1] + dh, ow0 = seg[4 * i + 2], ow1 = seg[4 * i + 3];
+            if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+                for (int64_t ow = ow0; ow < ow1; ow++) *out++ = 0.0f;
+                continue;
+            }
+            const float *row = xc + (id * IH + ih) * IW;
+            const int64_t a = ck_max(ow0, ck_min(lo, ow1)), b = ck_max(a, ck_min(hi, ow1));
+            for (int64_t ow = ow0; ow < a; ow++) *out++ = 0.0f;
+            if (s == 1) {
+                const float *src = row + a + q;
+                for (int64_t j = 0; j < b - a; j++) out[j] = src[j];
+            } else {
+                for (int64_t j = 0; j < b - a; j++) out[j] = row[(a + j) * s + q];
+            }
+            out += b - a;
+            for (int64_t ow = b; ow < ow1; ow++) *out++ = 0.0f;
+        }
+        if (++kw == KW) {
+            kw = 0;
+            if (++kh == KH) {
+                kh = 0;
+                if (++kd == KD) { kd = 0; c++; }
+            }
+        }
+    }
+}
+
+static void add_bias(float *yt, int64_t rows, int64_t cols, int64_t ld, const float *bias) {
+    for (int64_t m = 0; m < rows; m++)
+        for (int64_t p = 0; p < cols; p++) yt[m * ld + p] += bias[m];
 }
 
 int ck_conv_ncx_im2col_gemm_f32(const ck_conv_desc *d, const float *x, int64_t x_count, const float *w,
@@ -88,46 +119,75 @@ int ck_conv_ncx_im2col_gemm_f32(const ck_conv_desc *d, const float *x, int64_t x
     if (y_count == 0) return CK_OK;
     const ck_window *g = &d->g;
     const int64_t N = d->batch, C = d->in_channels, M = d->out_channels, G = d->groups, Cg = C / G, Mg = M / G;
-    const int64_t K = Cg * ck_prod3(g->kernel), P = ck_prod3(g->out), IS = ck_prod3(g->in);
+    const int64_t K = Cg * ck_prod3(g->kernel), P = ck_prod3(g->out), IS = ck_prod3(g->in), KW = g->kernel[2];
     if (K > INT_MAX || P > INT_MAX) return CK_ERR_ARGUMENT;
     if (K == 0) {
         ck_fill_bias(y, N, M, P, bias, threads);
         return CK_OK;
     }
-    float *owned;
-    const float *wt = ck_conv_weights(d, w, w_count, &owned);
-    if (!wt) return CK_ERR_NOMEM;
     const im2col_plan pl = make_plan(d, threads);
     const int64_t kc = pl.kc, pt = pl.pt, ntiles = pl.ntiles, mr = pl.mr, mblocks = pl.mblocks;
+    float *owned;
+    const float *wt = ck_conv_weights(d, w, w_count, &owned);
+    int64_t *ranges = malloc(sizeof(int64_t) * 2 * (size_t)KW);
+    float *shared_col = pl.shared ? malloc((size_t)pl.tile_bytes) : NULL;
+    if (!wt || !ranges || (pl.shared && !shared_col)) {
+        free(owned); free(ranges); free(shared_col);
+        return CK_ERR_NOMEM;
+    }
+    for (int64_t kw = 0; kw < KW; kw++)
+        ck_valid_range(g->out[2], g->in[2], g->stride[2], kw * g->dilation[2] - g->pad[2], &ranges[kw], &ranges[KW + kw]);
+    const im2col_ctx ctx = {g, ranges, ranges + KW};
 
     int failed = 0;
+    int64_t next = 0;
 #pragma omp parallel num_threads(pl.team)
     {
-        float *col = malloc((size_t)pl.tile_bytes);
-        if (!ck_team_failed(&failed, !col)) {
-#pragma omp for schedule(static, 1)
-            for (int64_t t = 0; t < pl.tasks; t++) {
-                const int64_t mb = t % mblocks, tile = (t / mblocks) % ntiles, ng = t / (mblocks * ntiles);
-                const int64_t n = ng / G, gi = ng % G;
-                const int64_t p0 = tile * pt, p1 = ck_min(P, p0 + pt), m0 = mb * mr, m1 = ck_min(Mg, m0 + mr);
-                const float *xg = x + (n * C + gi * Cg) * IS;
-                float *yt = y + (n * M + gi * Mg + m0) * P + p0;
-                for (int64_t k0 = 0; k0 < K; k0 += kc) {
-                    const int64_t k1 = ck_min(K, k0 + kc);
-                    ck_im2col_tile(g, xg, k0, k1, p0, p1, col);
-                    ck_sgemm(0, m1 - m0, p1 - p0, k1 - k0, wt + (gi * Mg + m0) * K + k0, K, col, p1 - p0,
-                             k0 == 0 ? 0.0f : 1.0f, yt, P);
-                }
-                if (bias)
-                    for (int64_t m = m0; m < m1; m++) {
-                        const float b = bias[gi * Mg + m];
-                        float *row = yt + (m - m0) * P;
-                        for (int64_t p = 0; p < p1 - p0; p++) row[p] += b;
+        float *col = pl.shared ? shared_col : malloc((size_t)pl.tile_bytes);
+        int64_t *seg = malloc(sizeof(int64_t) * 4 * (size_t)pt);
+        if (!ck_team_failed(&failed, !col || !seg)) {
+            if (!pl.shared) {
+                CK_DYNAMIC_FOR(t, N * G * ntiles, 1, next) {
+                    const int64_t tile = t % ntiles, n = t / ntiles / G, gi = t / ntiles % G;
+                    const int64_t p0 = tile * pt, p1 = ck_min(P, p0 + pt);
+                    const float *xg = x + (n * C + gi * Cg) * IS;
+                    float *yt = y + (n * M + gi * Mg) * P + p0;
+                    for (int64_t k0 = 0; k0 < K; k0 += kc) {
+                        const int64_t k1 = ck_min(K, k0 + kc);
+                        ck_im2col_tile(&ctx, xg, k0, k1, p0, p1, p1 - p0, seg, col);
+                        ck_sgemm(0, Mg, p1 - p0, k1 - k0, wt + gi * Mg * K + k0, K, col, p1 - p0,
+                                 k0 == 0 ? 0.0f : 1.0f, yt, P);
                     }
+                    if (bias) add_bias(yt, Mg, p1 - p0, P, bias + gi * Mg);
+                }
+            } else {
+                // Shared tile: the team builds it (rows split), then multiplies it (output-channel blocks).
+                for (int64_t step = 0; step < N * G * ntiles; step++) {
+                    const int64_t tile = step % ntiles, n = step / ntiles / G, gi = step / ntiles % G;
+                    const int64_t p0 = tile * pt, p1 = ck_min(P, p0 + pt), pw = p1 - p0;
+                    const float *xg = x + (n * C + gi * Cg) * IS;
+                    for (int64_t k0 = 0; k0 < K; k0 += kc) {
+                        const int64_t k1 = ck_min(K, k0 + kc), rb = ck_max(1, (k1 - k0 + 63) / 64);
+#pragma omp for schedule(static)
+                        for (int64_t r = k0; r < k1; r += rb)
+                            ck_im2col_tile(&ctx, xg, r, ck_min(k1, r + rb), p0, p1, pw, seg, col + (r - k0) * pw);
+#pragma omp for schedule(static, 1)
+                        for (int64_t mb = 0; mb < mblocks; mb++) {
+                            const int64_t m0 = mb * mr, m1 = ck_min(Mg, m0 + mr);
+                            float *yt = y + (n * M + gi * Mg + m0) * P + p0;
+                            ck_sgemm(0, m1 - m0, pw, k1 - k0, wt + (gi * Mg + m0) * K + k0, K, col, pw,
+                                     k0 == 0 ? 0.0f : 1.0f, yt, P);
+                            if (bias && k1 == K) add_bias(yt, m1 - m0, pw, P, bias + gi * Mg + m0);
+                        }
+                    }
+                }
             }
         }
-        free(col);
+        if (!pl.shared) free(col);
+        free(seg);
     }
+    free(shared_col);
+    free(ranges);
     free(owned);
     return failed ? CK_ERR_NOMEM : CK_OK;
 }

@@ -125,14 +125,15 @@ int ck_maxpool_ncx_f32(const ck_pool_desc *d, const float *x, int64_t x_count, f
     const maxpool_args A = {d, &t, x, y, indices};
     const int64_t items = d->batch * d->channels * g->out[0] * g->out[1] * ((g->out[2] + CK_POOL_OWB - 1) / CK_POOL_OWB);
     int failed = 0;
+    int64_t next = 0;
+    const int64_t chunk = ck_chunk(items, threads);
 #pragma omp parallel num_threads(ck_team(threads))
     {
         float *acc = malloc(sizeof(float) * CK_POOL_OWB);
         int64_t *idx = malloc(sizeof(int64_t) * CK_POOL_OWB);
         float *ph = malloc(sizeof(float) * (size_t)ck_max(1, t.nph * t.plen));
         if (!ck_team_failed(&failed, !acc || !idx || !ph)) {
-#pragma omp for schedule(static)
-            for (int64_t it = 0; it < items; it++) ck_maxpool_item(&A, it, acc, idx, ph);
+            CK_DYNAMIC_FOR(it, items, chunk, next) ck_maxpool_item(&A, it, acc, idx, ph);
         }
         free(acc); free(idx); free(ph);
     }

@@ -36,14 +36,29 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
     const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2], IS = ck_prod3(g->in);
     const int64_t wblocks = (OW + CK_POOL_OWB - 1) / CK_POOL_OWB;
     const int64_t items = d->batch * d->channels * OD * OH * wblocks;
+    // Average divisors per axis: taps inside the input (or inside input + explicit padding with count_include_pad).
+    int64_t *counts = f == 0 ? malloc(sizeof(int64_t) * (size_t)(OD + OH + OW)) : NULL;
+    if (f == 0 && !counts) {
+        ck_row_taps_free(&t);
+        return CK_ERR_NOMEM;
+    }
+    if (f == 0) {
+        int64_t *c = counts;
+        for (int a = 0; a < 3; a++) {
+            const int64_t lo = include_pad ? -g->pad[a] : 0, hi = g->in[a] + (include_pad ? d->pad_end[a] : 0);
+            for (int64_t o = 0; o < g->out[a]; o++)
+                *c++ = ck_axis_count(o, g->stride[a], g->pad[a], g->kernel[a], g->dilation[a], lo, hi);
+        }
+    }
     int failed = 0;
+    int64_t next = 0;
+    const int64_t chunk = ck_chunk(items, threads);
 #pragma omp parallel num_threads(ck_team(threads))
     {
         float *acc = malloc(sizeof(float) * CK_POOL_OWB);
         float *ph = malloc(sizeof(float) * (size_t)ck_max(1, t.nph * t.plen));
         if (!ck_team_failed(&failed, !acc || !ph)) {
-#pragma omp for schedule(static)
-            for (int64_t it = 0; it < items; it++) {
+            CK_DYNAMIC_FOR(it, items, chunk, next) {
                 int64_t rest = it;
                 const int64_t wb = rest % wblocks; rest /= wblocks;
                 const int64_t oh = rest % OH; rest /= OH;
@@ -52,23 +67,8 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
                 ck_pool_sum_row(d, &t, x + plane * IS, od, oh, ow0, len, f, p, acc, ph);
                 float *dst = y + ((plane * OD + od) * OH + oh) * OW + ow0;
                 if (f == 0) {
-                    int64_t cnt_dh;
-                    if (include_pad)
-                        cnt_dh = ck_axis_count(od, g->stride[0], g->pad[0], g->kernel[0], g->dilation[0], -g->pad[0],
-                                               g->in[0] + d->pad_end[0]) *
-                                 ck_axis_count(oh, g->stride[1], g->pad[1], g->kernel[1], g->dilation[1], -g->pad[1],
-                                               g->in[1] + d->pad_end[1]);
-                    else
-                        cnt_dh = ck_axis_count(od, g->stride[0], g->pad[0], g->kernel[0], g->dilation[0], 0, g->in[0]) *
-                                 ck_axis_count(oh, g->stride[1], g->pad[1], g->kernel[1], g->dilation[1], 0, g->in[1]);
-                    for (int64_t i = 0; i < len; i++) {
-                        const int64_t ow = ow0 + i;
-                        const int64_t cw = include_pad ? ck_axis_count(ow, g->stride[2], g->pad[2], g->kernel[2],
-                                                                       g->dilation[2], -g->pad[2], g->in[2] + d->pad_end[2])
-                                                       : ck_axis_count(ow, g->stride[2], g->pad[2], g->kernel[2],
-                                                                       g->dilation[2], 0, g->in[2]);
-                        dst[i] = acc[i] / (float)(cnt_dh * cw);
-                    }
+                    const int64_t cnt_dh = counts[od] * counts[OD + oh], *cw = counts + OD + OH + ow0;
+                    for (int64_t i = 0; i < len; i++) dst[i] = acc[i] / (float)(cnt_dh * cw[i]);
                 } else if (f == 1) {
                     for (int64_t i = 0; i < len; i++) dst[i] = acc[i];
                 } else if (f == 2) {
@@ -82,6 +82,7 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
         free(acc); free(ph);
     }
     ck_row_taps_free(&t);
+    free(counts);
     return failed ? CK_ERR_NOMEM : CK_OK;
 }
 

@@ -1,6 +1,6 @@
 // Resize by per-axis tap tables (the Swift side computes coordinates and weights for every mode). Work item =
-// (plane, output d, output h). Linear/cubic: each needed input row is first resampled along w, then the rows are
-// combined with weight w_d·w_h. Nearest copies the one tap, so it is bit-exact.
+// (plane, output d, output h). Linear/cubic: the input rows the d and h taps name are combined with weight w_d·w_h,
+// then that row is resampled along w. Nearest copies the one tap, so it is bit-exact.
 #include <stdlib.h>
 #include "../common/ck_internal.h"
 
@@ -15,7 +15,7 @@ static int check_axis(const ck_resize_axis *a, int nearest) {
 
 CK_HOT static
 void ck_resize_row(const ck_resize_axis *A, int nearest, float extrapolation, const float *x, float *y, int64_t item,
-                   float *acc, float *hrow) {
+                   float *v) {
     const ck_resize_axis *ad = &A[0], *ah = &A[1], *aw = &A[2];
     const int64_t OD = ad->out, OH = ah->out, OW = aw->out, IH = ah->in, IW = aw->in;
     const int64_t oh = item % OH, od = (item / OH) % OD, plane = item / (OH * OD);
@@ -29,24 +29,40 @@ void ck_resize_row(const ck_resize_axis *A, int nearest, float extrapolation, co
         const float *row = xp + (ad->index[od] * IH + ah->index[oh]) * IW;
         for (int64_t i = 0; i < OW; i++) dst[i] = row[aw->index[i]];
     } else {
-        const int64_t T = aw->taps;
-        for (int64_t i = 0; i < OW; i++) acc[i] = 0.0f;
+        // Combine the input rows along d and h first (unit stride), then resample the combined row along w.
+        int first = 1;
         for (int64_t td = 0; td < ad->taps; td++)
             for (int64_t th = 0; th < ah->taps; th++) {
                 const float wdh = ad->weight[od * ad->taps + td] * ah->weight[oh * ah->taps + th];
-                if (wdh == 0.0f) continue;
+                if (wdh == 0.0f) continue;  // zero-weight taps are skipped: 0·inf must not make NaN
                 const float *row = xp + (ad->index[od * ad->taps + td] * IH + ah->index[oh * ah->taps + th]) * IW;
-                for (int64_t i = 0; i < OW; i++) {
-                    float s = 0.0f;
-                    for (int64_t t = 0; t < T; t++) {  // zero-weight taps are skipped: 0·inf must not make NaN
-                        const float wt = aw->weight[i * T + t];
-                        if (wt != 0.0f) s += wt * row[aw->index[i * T + t]];
-                    }
-                    hrow[i] = s;
-                }
-                for (int64_t i = 0; i < OW; i++) acc[i] += wdh * hrow[i];
+                if (first)
+                    for (int64_t i = 0; i < IW; i++) v[i] = wdh * row[i];
+                else
+                    for (int64_t i = 0; i < IW; i++) v[i] += wdh * row[i];
+                first = 0;
             }
-        for (int64_t i = 0; i < OW; i++) dst[i] = acc[i];
+        if (first)
+            for (int64_t i = 0; i < IW; i++) v[i] = 0.0f;
+        const int64_t T = aw->taps;
+        if (T == 2) {
+            for (int64_t i = 0; i < OW; i++) {
+                const float w0 = aw->weight[2 * i], w1 = aw->weight[2 * i + 1];
+                float s = 0.0f;
+                if (w0 != 0.0f) s += w0 * v[aw->index[2 * i]];
+                if (w1 != 0.0f) s += w1 * v[aw->index[2 * i + 1]];
+                dst[i] = s;
+            }
+        } else {
+            for (int64_t i = 0; i < OW; i++) {
+                float s = 0.0f;
+                for (int64_t t = 0; t < T; t++) {
+                    const float wt = aw->weight[i * T + t];
+                    if (wt != 0.0f) s += wt * v[aw->index[i * T + t]];
+                }
+                dst[i] = s;
+            }
+        }
     }
     if (aw->outside)
         for (int64_t i = 0; i < OW; i++)
@@ -63,16 +79,17 @@ int ck_resize_ncx_taps_f32(int64_t planes, const ck_resize_axis axes[3], int nea
         return CK_ERR_ARGUMENT;
     if ((x_count && !x) || (y_count && !y)) return CK_ERR_ARGUMENT;
     if (y_count == 0) return CK_OK;
-    const int64_t items = planes * axes[0].out * axes[1].out, OW = axes[2].out;
+    const int64_t items = planes * axes[0].out * axes[1].out, IW = axes[2].in;
     int failed = 0;
+    int64_t next = 0;
+    const int64_t chunk = ck_chunk(items, threads);
 #pragma omp parallel num_threads(ck_team(threads))
     {
-        float *acc = malloc(sizeof(float) * (size_t)OW), *hrow = malloc(sizeof(float) * (size_t)OW);
-        if (!ck_team_failed(&failed, !acc || !hrow)) {
-#pragma omp for schedule(static)
-            for (int64_t it = 0; it < items; it++) ck_resize_row(axes, nearest, extrapolation, x, y, it, acc, hrow);
+        float *v = malloc(sizeof(float) * (size_t)ck_max(1, IW));
+        if (!ck_team_failed(&failed, !v)) {
+            CK_DYNAMIC_FOR(it, items, chunk, next) ck_resize_row(axes, nearest, extrapolation, x, y, it, v);
         }
-        free(acc); free(hrow);
+        free(v);
     }
     return failed ? CK_ERR_NOMEM : CK_OK;
 }

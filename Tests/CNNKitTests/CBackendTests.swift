@@ -92,6 +92,13 @@ struct CBackendTests {
             descriptor: .init(pads: [1, 1, 1, 1], group: 2), inputShape: [1, 64, 3, 3], weightShape: [160, 32, 3, 3], biasShape: [160]))
     }
 
+    @Test func im2colSharedTileWithRowChunks() throws {
+        // A small image with many output channels shares one column tile across the team; K = 9000 > 8192.
+        try checkConvolution(ConvolutionProblem(
+            descriptor: .init(pads: [1, 1, 1, 1]), inputShape: [1, 1000, 4, 4], weightShape: [70, 1000, 3, 3], biasShape: [70]),
+            tolerance: 1e-3)
+    }
+
     @Test func directRowWiderThanOneBlock() throws {
         try checkConvolution(ConvolutionProblem(
             descriptor: .init(strides: [3], pads: [4, 2], dilations: [2]), inputShape: [1, 3, 4000], weightShape: [20, 3, 5], biasShape: [20]))
