@@ -37,8 +37,9 @@ public enum MappedOperator: Sendable, Hashable {
 ///
 /// Every attribute an ONNX node leaves out takes its ONNX default for the opset. Anything CNNKit cannot express
 /// the same way — an unknown operator, domain or opset, an attribute the operator does not have, an attribute
-/// value outside its ONNX domain, a missing or mistyped input — throws ``ConformanceError/unsupported(_:)``, never
-/// traps. Errors raised by CNNKit itself (validation, backend selection) propagate as ``CNNKitError``.
+/// or a missing or mistyped input — throws ``ConformanceError/unsupported(_:)``, never traps. Invalid operator input —
+/// an attribute value outside its ONNX domain, a missing required attribute, Resize with both or neither of `scales`
+/// and `sizes` — throws ``CNNKitError`` like CNNKit's own validation, so `expect_error` cases accept it.
 ///
 /// Mapped operators (opsets): Conv, ConvTranspose (1+); Col2Im (18+); MaxPool (8+), AveragePool, LpPool,
 /// GlobalMaxPool, GlobalAveragePool, GlobalLpPool (1+); MaxUnpool (9+); DepthToSpace, SpaceToDepth (1+, `mode`
@@ -116,7 +117,7 @@ public enum ONNXMapping {
             if op == "MaxPool" {
                 let order = try a.int("storage_order", default: 0)
                 guard let storage = StorageOrder(rawValue: order) else {
-                    throw ConformanceError.unsupported("\(op): storage_order = \(order); expected 0 or 1")
+                    throw CNNKitError(kind: .invalidArgument, parameter: "storage_order", value: "\(order)", expected: "0 or 1", problem: op)
                 }
                 descriptor.storageOrder = storage
             }
@@ -213,9 +214,9 @@ public enum ONNXMapping {
         case (false, true): target = .scales(scales)
         case (true, false): target = .sizes(sizes)
         case (false, false):
-            throw ConformanceError.unsupported("Resize: both scales \(scales) and sizes \(sizes) given; ONNX allows one")
+            throw CNNKitError(kind: .invalidArgument, parameter: "scales", value: "\(scales) with sizes \(sizes)", expected: "scales or sizes, not both", problem: "Resize")
         case (true, true):
-            throw ConformanceError.unsupported("Resize: neither scales nor sizes given (both absent or empty)")
+            throw CNNKitError(kind: .invalidArgument, parameter: "scales", value: "absent, and sizes absent", expected: "scales or sizes", problem: "Resize")
         }
         var descriptor = ResizeDescriptor(
             target: target, mode: try a.choice("mode", default: ResizeMode.nearest),
@@ -253,11 +254,11 @@ public enum ONNXMapping {
         let mode = try a.string("mode", default: "nearest")
         switch mode {
         case "nearest":
-            return ResizeDescriptor(target: .scales(scales), mode: .nearest, coordinateTransformation: .asymmetric, nearestMode: .floor)
+            return .upsample(scales: scales, mode: .nearest)
         case "linear":
-            return ResizeDescriptor(target: .scales(scales), mode: .linear, coordinateTransformation: .asymmetric)
+            return .upsample(scales: scales, mode: .linear)
         default:
-            throw ConformanceError.unsupported("Upsample: mode = \"\(mode)\"; expected \"nearest\" or \"linear\"")
+            throw CNNKitError(kind: .invalidArgument, parameter: "mode", value: mode, expected: "nearest or linear", problem: "Upsample")
         }
     }
 }
@@ -275,14 +276,17 @@ struct AttributeReader {
         self.attributes = attributes
     }
 
-    private func fail(_ name: String, _ value: JSONValue, _ expected: String) -> ConformanceError {
-        .unsupported("\(op)-\(opset): attribute \(name) = \(value); expected \(expected)")
+    /// An attribute value outside its ONNX domain is invalid operator input, rejected like CNNKit's own validation.
+    private func fail(_ name: String, _ value: JSONValue, _ expected: String) -> CNNKitError {
+        CNNKitError(kind: .invalidArgument, parameter: name, value: "\(value)", expected: expected, problem: "\(op)-\(opset)")
     }
 
     private mutating func value(_ name: String, required: Bool) throws -> JSONValue? {
         read.insert(name)
         guard let value = attributes[name], value != .null else {
-            if required { throw ConformanceError.unsupported("\(op)-\(opset): missing required attribute \(name)") }
+            if required {
+                throw CNNKitError(kind: .invalidArgument, parameter: name, value: "absent", expected: "a value (required)", problem: "\(op)-\(opset)")
+            }
             return nil
         }
         return value

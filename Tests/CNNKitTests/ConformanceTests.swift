@@ -379,11 +379,12 @@ struct ONNXMappingTests {
         #expect(d.roi == [0, 0.1, 1, 0.9])
     }
 
-    @Test func resizeWithoutScalesOrSizesIsUnsupported() {
-        #expect(throws: ConformanceError.self) {
+    /// Invalid operator input is rejected with a CNNKitError, so an `expect_error` case accepts it.
+    @Test func resizeWithoutScalesOrSizesIsInvalid() {
+        #expect(throws: CNNKitError.self) {
             try ONNXMapping.map(op: "Resize", opset: 19, attributes: [:], inputs: [Self.x4])
         }
-        #expect(throws: ConformanceError.self) {
+        #expect(throws: CNNKitError.self) {
             try ONNXMapping.map(op: "Resize", opset: 19, attributes: ["mode": .string("bicubic")],
                                 inputs: [Self.x4, nil, .float32(try Tensor(shape: [4], repeating: 2))])
         }
@@ -406,10 +407,10 @@ struct ONNXMappingTests {
         #expect(average == .pooling(PoolingDescriptor(kind: .average(countIncludePad: true), kernelShape: [2, 2]), indices: false))
         let global = try ONNXMapping.map(op: "GlobalLpPool", opset: 2, attributes: ["p": .int(3)], inputs: [Self.x4])
         #expect(global == .pooling(.global(.lp(p: 3)), indices: false))
-        #expect(throws: ConformanceError.self) {
+        #expect(throws: CNNKitError.self) {
             try ONNXMapping.map(op: "MaxPool", opset: 22, attributes: [:], inputs: [Self.x4])  // kernel_shape is required
         }
-        #expect(throws: ConformanceError.self) {
+        #expect(throws: CNNKitError.self) {
             try ONNXMapping.map(op: "AveragePool", opset: 22, attributes: ["kernel_shape": .array([.int(2), .int(2)]),
                                                                           "count_include_pad": .int(2)], inputs: [Self.x4])
         }
