@@ -31,11 +31,12 @@ void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float
 #else
 #define CK_HOT
 #endif
+/// Helpers of hot loops: always inlined, so they are compiled for the caller's target.
+#define CK_INLINE static inline __attribute__((always_inline))
 
 static inline int64_t ck_min(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t ck_max(int64_t a, int64_t b) { return a > b ? a : b; }
 static inline int ck_team(int threads) { return threads < 1 ? 1 : threads; }
-
 /// a·b, or -1 when either is negative or the product overflows.
 static inline int64_t ck_mul(int64_t a, int64_t b) {
     int64_t r;
@@ -47,6 +48,20 @@ static inline int64_t ck_mul3(int64_t a, int64_t b, int64_t c) {
     return ab < 0 ? -1 : ck_mul(ab, c);
 }
 static inline int64_t ck_prod3(const int64_t v[3]) { return ck_mul3(v[0], v[1], v[2]); }
+
+/// a·b·c for work estimates: saturates instead of overflowing.
+static inline int64_t ck_work3(int64_t a, int64_t b, int64_t c) {
+    const int64_t r = ck_mul3(a, b, c);
+    return r < 0 ? INT64_MAX : r;
+}
+
+/// The team for `work` elementary operations: no more threads than there are 32 K-operation shares, so that a
+/// small call does not pay for waking threads (and is not delayed by one that is slow to wake on a busy machine).
+static inline int ck_team_for(int threads, int64_t work) {
+    const int64_t shares = work / 32768;
+    return shares < 1 ? 1 : shares < ck_team(threads) ? (int)shares : ck_team(threads);
+}
+
 
 /// Floor division for b > 0.
 static inline int64_t ck_floordiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }

@@ -33,7 +33,7 @@ const float *ck_conv_weights(const ck_conv_desc *d, const float *w, int64_t w_co
 
 void ck_fill_bias(float *y, int64_t batch, int64_t channels, int64_t spatial, const float *bias, int threads) {
     int64_t planes = batch * channels;
-#pragma omp parallel for num_threads(ck_team(threads)) schedule(static)
+#pragma omp parallel for num_threads(ck_team_for(threads, planes * spatial)) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         float v = bias ? bias[p % channels] : 0.0f;
         float *dst = y + p * spatial;

@@ -1,19 +1,21 @@
 // Direct convolution: each work item is (n, group, block of 8 output channels, output row, block of 512 columns).
-// For every input row a tap touches, the row is read once and applied to all channels of the block; stride > 1
-// gathers the tap's samples into a contiguous buffer first so the inner loop is a unit-stride axpy.
+// Each input row a tap touches is copied once into a zero-padded, stride-phase-split buffer (common/ck_rows.h), so
+// every tap is a unit-stride vector; the row is then applied to all channels of the block, 16 columns at a time kept
+// in registers across the row's taps. Per output element the terms are added in (c, kd, kh, kw) order after the
+// bias, whatever the blocking.
 #include <stdlib.h>
 #include "conv_internal.h"
+#include "../common/ck_rows.h"
 
-enum { MB = 8, OWB = 512 };
+enum { MB = 8, OWB = 512, B = 16 };
 
-CK_HOT static
-void ck_conv_direct_item(const ck_conv_desc *d, const float *x, const float *wt, const float *bias, float *y,
-                         int64_t item, float *acc, float *tmp) {
+CK_INLINE
+void ck_conv_direct_item(const ck_conv_desc *d, const ck_rowplan *rp, const float *x, const float *wt,
+                         const float *bias, float *y, int64_t item, float *acc, float *buf) {
     const ck_window *g = &d->g;
     const int64_t C = d->in_channels, M = d->out_channels, G = d->groups, Cg = C / G, Mg = M / G;
     const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2], OD = g->out[0], OH = g->out[1], OW = g->out[2];
     const int64_t KD = g->kernel[0], KH = g->kernel[1], KW = g->kernel[2], KK = KD * KH * KW;
-    const int64_t sw = g->stride[2];
     const int64_t mblocks = (Mg + MB - 1) / MB, wblocks = (OW + OWB - 1) / OWB;
 
     int64_t r = item;
@@ -36,27 +38,24 @@ void ck_conv_direct_item(const ck_conv_desc *d, const float *x, const float *wt,
             for (int64_t kh = 0; kh < KH; kh++) {
                 const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
                 if (ih < 0 || ih >= IH) continue;
-                const float *src = x + (((n * C + gi * Cg + c) * ID + id) * IH + ih) * IW;
+                const float *base = ck_row_build(rp, x + (((n * C + gi * Cg + c) * ID + id) * IH + ih) * IW, ow0, len, 0.0f, buf);
                 const float *wrow = wt + ((gi * Mg + m0) * Cg + c) * KK + (kd * KH + kh) * KW;
-                for (int64_t kw = 0; kw < KW; kw++) {
-                    const int64_t q = kw * g->dilation[2] - g->pad[2];
-                    int64_t lo, hi;
-                    ck_valid_range(OW, IW, sw, q, &lo, &hi);
-                    lo = ck_max(lo, ow0);
-                    hi = ck_min(hi, ow0 + len);
-                    if (lo >= hi) continue;
-                    const int64_t cnt = hi - lo;
-                    const float *v;
-                    if (sw == 1) {
-                        v = src + lo + q;
-                    } else {
-                        for (int64_t i = 0; i < cnt; i++) tmp[i] = src[(lo + i) * sw + q];
-                        v = tmp;
+                for (int64_t m = 0; m < mc; m++) {
+                    const float *wm = wrow + m * Cg * KK;
+                    float *am = acc + m * OWB;
+                    int64_t i = 0;
+                    for (; i + B <= len; i += B) {
+                        float a[B];
+                        for (int j = 0; j < B; j++) a[j] = am[i + j];
+                        for (int64_t kw = 0; kw < KW; kw++) {
+                            const float w = wm[kw], *v = ck_row_tap(rp, base, kw) + i;
+                            for (int j = 0; j < B; j++) a[j] += w * v[j];
+                        }
+                        for (int j = 0; j < B; j++) am[i + j] = a[j];
                     }
-                    for (int64_t m = 0; m < mc; m++) {
-                        const float wv = wrow[m * Cg * KK + kw];
-                        float *a = acc + m * OWB + (lo - ow0);
-                        for (int64_t i = 0; i < cnt; i++) a[i] += wv * v[i];
+                    for (int64_t kw = 0; kw < KW; kw++) {
+                        const float w = wm[kw], *v = ck_row_tap(rp, base, kw);
+                        for (int64_t k = i; k < len; k++) am[k] += w * v[k];
                     }
                 }
             }
@@ -65,6 +64,13 @@ void ck_conv_direct_item(const ck_conv_desc *d, const float *x, const float *wt,
         float *dst = y + (((n * M + gi * Mg + m0 + m) * OD + od) * OH + oh) * OW + ow0;
         for (int64_t i = 0; i < len; i++) dst[i] = acc[m * OWB + i];
     }
+}
+
+CK_HOT static
+void ck_conv_direct_worker(const ck_conv_desc *d, const ck_rowplan *rp, const float *x, const float *wt,
+                           const float *bias, float *y, int64_t items, int64_t chunk, int64_t *next, float *acc,
+                           float *buf) {
+    CK_DYNAMIC_FOR(it, items, chunk, *next) ck_conv_direct_item(d, rp, x, wt, bias, y, it, acc, buf);
 }
 
 int ck_conv_ncx_direct_f32(const ck_conv_desc *d, const float *x, int64_t x_count, const float *w, int64_t w_count,
@@ -79,18 +85,24 @@ int ck_conv_ncx_direct_f32(const ck_conv_desc *d, const float *x, int64_t x_coun
     const int64_t Mg = d->out_channels / d->groups, OW = d->g.out[2];
     const int64_t items = d->batch * d->groups * ((Mg + MB - 1) / MB) * d->g.out[0] * d->g.out[1] *
                           ((OW + OWB - 1) / OWB);
+    ck_rowplan rp;
+    if (ck_rowplan_init(&rp, &d->g, OWB) != CK_OK) {
+        free(owned);
+        return CK_ERR_NOMEM;
+    }
     int failed = 0;
     int64_t next = 0;
     const int64_t chunk = ck_chunk(items, threads);
-#pragma omp parallel num_threads(ck_team(threads))
+#pragma omp parallel num_threads(ck_team_for(threads, ck_work3(y_count, d->in_channels / d->groups, ck_prod3(d->g.kernel))))
     {
-        float *acc = malloc(sizeof(float) * MB * OWB), *tmp = malloc(sizeof(float) * OWB);
-        if (!ck_team_failed(&failed, !acc || !tmp)) {
-            CK_DYNAMIC_FOR(it, items, chunk, next) ck_conv_direct_item(d, x, wt, bias, y, it, acc, tmp);
+        float *acc = malloc(sizeof(float) * MB * OWB), *buf = malloc(sizeof(float) * (size_t)ck_rowplan_floats(&rp));
+        if (!ck_team_failed(&failed, !acc || !buf)) {
+            ck_conv_direct_worker(d, &rp, x, wt, bias, y, items, chunk, &next, acc, buf);
         }
         free(acc);
-        free(tmp);
+        free(buf);
     }
+    ck_rowplan_free(&rp);
     free(owned);
     return failed ? CK_ERR_NOMEM : CK_OK;
 }

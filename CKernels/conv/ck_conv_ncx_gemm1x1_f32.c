@@ -34,7 +34,7 @@ int ck_conv_ncx_gemm1x1_f32(const ck_conv_desc *d, const float *x, int64_t x_cou
     const int64_t tasks = base_tasks * mblocks;
 
     int64_t next = 0;
-#pragma omp parallel num_threads(ck_team(threads))
+#pragma omp parallel num_threads(ck_team_for(threads, ck_work3(y_count, Cg, 1)))
     CK_DYNAMIC_FOR(t, tasks, 1, next) {
         const int64_t mb = t % mblocks, tile = (t / mblocks) % ntiles, ng = t / (mblocks * ntiles);
         const int64_t n = ng / G, gi = ng % G;

@@ -35,8 +35,8 @@ static im2col_plan make_plan(const ck_conv_desc *d, int threads) {
     p.mblocks = p.shared ? ck_min(MIN_TASKS, Mg / MIN_MBLOCK) : 1;
     p.mr = (Mg + p.mblocks - 1) / p.mblocks;
     p.mblocks = (Mg + p.mr - 1) / p.mr;
-    p.team = p.shared ? ck_team(threads)
-                      : (int)ck_max(1, ck_min(ck_team(threads), ck_min(tasks, CK_WORKSPACE_LIMIT / p.tile_bytes)));
+    const int team = ck_team_for(threads, ck_work3(d->batch * d->out_channels, P, K));
+    p.team = p.shared ? team : (int)ck_max(1, ck_min(team, ck_min(tasks, CK_WORKSPACE_LIMIT / p.tile_bytes)));
     return p;
 }
 

@@ -1,24 +1,31 @@
-// MaxPool. Work item = (plane, output row, block of columns); the taps of the window are visited in row-major
+// MaxPool. Work item = (plane, output row, block of columns). The taps of a window are visited in row-major
 // window order and each replaces the running maximum only if strictly greater (ties keep the first) or if it is
-// the first NaN (a window holding NaN yields NaN). Padding is never read.
+// the first NaN (a window holding NaN yields NaN). Padding reads as -inf, which never replaces anything, and the
+// index starts at the window's first tap inside the input, so a window of -inf reports that tap.
 #include <math.h>
 #include <stdlib.h>
 #include "pool_internal.h"
 
+enum { B = 16 };  // columns kept in registers across the taps of one input row
+
 typedef struct {
     const ck_pool_desc *d;
-    const ck_row_taps *t;
+    const ck_rowplan *rp;
+    const int64_t *first;  // per output column: input column of its first tap inside the row, or -1
     const float *x;
     float *y;
     int64_t *ix;
 } maxpool_args;
 
-CK_HOT static
-void ck_maxpool_item(const maxpool_args *A, int64_t item, float *acc, int64_t *idx, float *ph) {
+#define PICK(c, m) ((c) > (m) || ((c) != (c) && (m) == (m)))
+
+CK_INLINE
+void ck_maxpool_item(const maxpool_args *A, int64_t item, float *acc, int64_t *idx, float *buf) {
     const ck_pool_desc *d = A->d;
     const ck_window *g = &d->g;
-    const ck_row_taps *t = A->t;
+    const ck_rowplan *rp = A->rp;
     const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2], OD = g->out[0], OH = g->out[1], OW = g->out[2];
+    const int64_t KW = g->kernel[2], s = g->stride[2];
     const int64_t wblocks = (OW + CK_POOL_OWB - 1) / CK_POOL_OWB;
     int64_t rest = item;
     const int64_t wb = rest % wblocks; rest /= wblocks;
@@ -28,27 +35,23 @@ void ck_maxpool_item(const maxpool_args *A, int64_t item, float *acc, int64_t *i
     const int64_t IS = ID * IH * IW;
     const float *xp = A->x + plane * IS;
     const int with_idx = A->ix != NULL;
-    const int64_t colstride = d->column_major ? IH : 1;
+    const int64_t colstride = d->column_major ? IH : 1, step = s * colstride;
 
-    for (int64_t i = 0; i < len; i++) { acc[i] = -INFINITY; }
+    for (int64_t i = 0; i < len; i++) acc[i] = -INFINITY;
     if (with_idx) {
-        // The first tap inside the input wins when every value is -inf; -1 marks a window with no such tap.
-        int64_t kd0 = -1, kh0 = -1, id0 = 0, ih0 = 0;
-        for (int64_t kd = 0; kd < g->kernel[0] && kd0 < 0; kd++) {
-            id0 = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
-            if (id0 >= 0 && id0 < ID) kd0 = kd;
+        int64_t id0 = -1, ih0 = -1;  // first rows of the window inside the input
+        for (int64_t kd = 0; kd < g->kernel[0] && id0 < 0; kd++) {
+            const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
+            if (id >= 0 && id < ID) id0 = id;
         }
-        for (int64_t kh = 0; kh < g->kernel[1] && kh0 < 0; kh++) {
-            ih0 = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
-            if (ih0 >= 0 && ih0 < IH) kh0 = kh;
+        for (int64_t kh = 0; kh < g->kernel[1] && ih0 < 0; kh++) {
+            const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
+            if (ih >= 0 && ih < IH) ih0 = ih;
         }
-        for (int64_t i = 0; i < len; i++) idx[i] = -1;
-        if (kd0 >= 0 && kh0 >= 0) {
-            const int64_t rowbase = plane * IS + (d->column_major ? ih0 : (id0 * IH + ih0) * IW);
-            for (int64_t kw = t->KW - 1; kw >= 0; kw--) {  // descending, so the smallest valid kw is written last
-                const int64_t lo = ck_max(t->lo[kw], ow0), hi = ck_min(t->hi[kw], ow0 + len);
-                for (int64_t ow = lo; ow < hi; ow++) idx[ow - ow0] = rowbase + (ow * t->s + t->q[kw]) * colstride;
-            }
+        const int64_t rowbase = plane * IS + (d->column_major ? ih0 : (id0 * IH + ih0) * IW);
+        for (int64_t i = 0; i < len; i++) {
+            const int64_t col = A->first[ow0 + i];
+            idx[i] = id0 < 0 || ih0 < 0 || col < 0 ? -1 : rowbase + col * colstride;
         }
     }
     for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
@@ -57,29 +60,46 @@ void ck_maxpool_item(const maxpool_args *A, int64_t item, float *acc, int64_t *i
         for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
             const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
             if (ih < 0 || ih >= IH) continue;
-            const float *row = xp + (id * IH + ih) * IW;
-            const int64_t ulo = t->s == 1 ? 0 : ck_row_split(t, row, ow0, ow0 + len, ph);
-            const int64_t rowbase = plane * IS + (d->column_major ? ih : (id * IH + ih) * IW);
-            for (int64_t kw = 0; kw < t->KW; kw++) {
-                const int64_t lo = ck_max(t->lo[kw], ow0), hi = ck_min(t->hi[kw], ow0 + len);
-                if (lo >= hi) continue;
-                const float *v = ck_row_tap(t, row, ph, ulo, kw, lo);
-                float *a = acc + (lo - ow0);
-                const int64_t n = hi - lo;
-                if (!with_idx) {
-                    for (int64_t i = 0; i < n; i++) {
-                        const float c = v[i], m = a[i];
-                        a[i] = (c > m || (c != c && m == m)) ? c : m;
+            const float *base = ck_row_build(rp, xp + (id * IH + ih) * IW, ow0, len, -INFINITY, buf);
+            // Flat index of tap kw at block column i: rowbase + (q + (ow0 + i)*s)*colstride, q = kw*d - p.
+            const int64_t rowbase = plane * IS + (d->column_major ? ih : (id * IH + ih) * IW)
+                                    + (ow0 * s - g->pad[2]) * colstride;
+            int64_t i = 0;
+            if (!with_idx) {
+                for (; i + B <= len; i += B) {
+                    float a[B];
+                    for (int j = 0; j < B; j++) a[j] = acc[i + j];
+                    for (int64_t kw = 0; kw < KW; kw++) {
+                        const float *v = ck_row_tap(rp, base, kw) + i;
+                        for (int j = 0; j < B; j++) a[j] = PICK(v[j], a[j]) ? v[j] : a[j];
                     }
-                } else {
-                    int64_t *ia = idx + (lo - ow0);
-                    const int64_t i0 = rowbase + (lo * t->s + t->q[kw]) * colstride, step = t->s * colstride;
-                    for (int64_t i = 0; i < n; i++) {
-                        const float c = v[i], m = a[i];
-                        const int take = c > m || (c != c && m == m);
-                        a[i] = take ? c : m;
-                        ia[i] = take ? i0 + i * step : ia[i];
+                    for (int j = 0; j < B; j++) acc[i + j] = a[j];
+                }
+                for (int64_t kw = 0; kw < KW; kw++) {
+                    const float *v = ck_row_tap(rp, base, kw);
+                    for (int64_t k = i; k < len; k++) acc[k] = PICK(v[k], acc[k]) ? v[k] : acc[k];
+                }
+            } else {
+                for (; i + B <= len; i += B) {
+                    float a[B];
+                    int64_t t[B];
+                    for (int j = 0; j < B; j++) { a[j] = acc[i + j]; t[j] = idx[i + j]; }
+                    for (int64_t kw = 0; kw < KW; kw++) {
+                        const float *v = ck_row_tap(rp, base, kw) + i;
+                        const int64_t base = rowbase + (kw * rp->d) * colstride + i * step;
+                        for (int j = 0; j < B; j++) {
+                            const int take = PICK(v[j], a[j]);
+                            a[j] = take ? v[j] : a[j];
+                            t[j] = take ? base + j * step : t[j];
+                        }
                     }
+                    for (int j = 0; j < B; j++) { acc[i + j] = a[j]; idx[i + j] = t[j]; }
+                }
+                for (int64_t kw = 0; kw < KW; kw++) {
+                    const float *v = ck_row_tap(rp, base, kw);
+                    const int64_t base = rowbase + (kw * rp->d) * colstride;
+                    for (int64_t k = i; k < len; k++)
+                        if (PICK(v[k], acc[k])) { acc[k] = v[k]; idx[k] = base + k * step; }
                 }
             }
         }
@@ -90,20 +110,25 @@ void ck_maxpool_item(const maxpool_args *A, int64_t item, float *acc, int64_t *i
         for (int64_t i = 0; i < len; i++) A->ix[out0 + i] = idx[i];
 }
 
-/// Whole-plane windows without padding (global max pooling): one pass in memory order, which is row-major order.
+/// One thread's share: items claimed from `next` until none are left.
+CK_HOT static
+void ck_maxpool_worker(const maxpool_args *A, int64_t items, int64_t chunk, int64_t *next, float *acc, int64_t *idx,
+                       float *buf) {
+    CK_DYNAMIC_FOR(it, items, chunk, *next) ck_maxpool_item(A, it, acc, idx, buf);
+}
+
+/// Whole-plane windows (global max pooling): one pass in memory order, which is row-major window order.
 static void global_max(const ck_pool_desc *d, const float *x, float *y, int64_t *ix, int threads) {
     const int64_t planes = d->batch * d->channels, IS = ck_prod3(d->g.in), IH = d->g.in[1], IW = d->g.in[2];
-#pragma omp parallel for num_threads(ck_team(threads)) schedule(static)
+#pragma omp parallel for num_threads(ck_team_for(threads, planes * IS)) schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         const float *v = x + p * IS;
         float m = -INFINITY;
-        int64_t best = IS ? 0 : -1;
-        for (int64_t i = 0; i < IS; i++) {
-            const float c = v[i];
-            if (c > m || (c != c && m == m)) { m = c; best = i; }
-        }
+        int64_t best = 0;
+        for (int64_t i = 0; i < IS; i++)
+            if (PICK(v[i], m)) { m = v[i]; best = i; }
         y[p] = m;
-        if (ix) ix[p] = best < 0 ? -1 : p * IS + (d->column_major ? (best / IW) + (best % IW) * IH : best);
+        if (ix) ix[p] = p * IS + (d->column_major ? (best / IW) + (best % IW) * IH : best);
     }
 }
 
@@ -113,30 +138,42 @@ int ck_maxpool_ncx_f32(const ck_pool_desc *d, const float *x, int64_t x_count, f
     if (status != CK_OK) return status;
     if (y_count == 0) return CK_OK;
     const ck_window *g = &d->g;
-    int global = 1;
-    for (int a = 0; a < 3; a++)
-        global &= g->out[a] == 1 && g->kernel[a] == g->in[a] && g->pad[a] == 0 && g->dilation[a] == 1;
-    if (global) {
+    if (ck_pool_is_global(g)) {
         global_max(d, x, y, indices, threads);
         return CK_OK;
     }
-    ck_row_taps t;
-    if (ck_row_taps_init(&t, g) != CK_OK) return CK_ERR_NOMEM;
-    const maxpool_args A = {d, &t, x, y, indices};
-    const int64_t items = d->batch * d->channels * g->out[0] * g->out[1] * ((g->out[2] + CK_POOL_OWB - 1) / CK_POOL_OWB);
+    ck_rowplan rp;
+    if (ck_rowplan_init(&rp, g, CK_POOL_OWB) != CK_OK) return CK_ERR_NOMEM;
+    const int64_t OW = g->out[2];
+    int64_t *first = malloc(sizeof(int64_t) * (size_t)OW);
+    if (!first) {
+        ck_rowplan_free(&rp);
+        return CK_ERR_NOMEM;
+    }
+    for (int64_t ow = 0; ow < OW; ow++) {
+        first[ow] = -1;
+        for (int64_t kw = 0; kw < g->kernel[2] && first[ow] < 0; kw++) {
+            const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];
+            if (iw >= 0 && iw < g->in[2]) first[ow] = iw;
+        }
+    }
+    const maxpool_args A = {d, &rp, first, x, y, indices};
+    const int64_t items = d->batch * d->channels * g->out[0] * g->out[1] * ((OW + CK_POOL_OWB - 1) / CK_POOL_OWB);
+    const int team = ck_team_for(threads, ck_work3(y_count, ck_prod3(g->kernel), 1) + x_count);
     int failed = 0;
     int64_t next = 0;
-    const int64_t chunk = ck_chunk(items, threads);
-#pragma omp parallel num_threads(ck_team(threads))
+    const int64_t chunk = ck_chunk(items, team);
+#pragma omp parallel num_threads(team)
     {
         float *acc = malloc(sizeof(float) * CK_POOL_OWB);
         int64_t *idx = malloc(sizeof(int64_t) * CK_POOL_OWB);
-        float *ph = malloc(sizeof(float) * (size_t)ck_max(1, t.nph * t.plen));
-        if (!ck_team_failed(&failed, !acc || !idx || !ph)) {
-            CK_DYNAMIC_FOR(it, items, chunk, next) ck_maxpool_item(&A, it, acc, idx, ph);
+        float *buf = malloc(sizeof(float) * (size_t)ck_rowplan_floats(&rp));
+        if (!ck_team_failed(&failed, !acc || !idx || !buf)) {
+            ck_maxpool_worker(&A, items, chunk, &next, acc, idx, buf);
         }
-        free(acc); free(idx); free(ph);
+        free(acc); free(idx); free(buf);
     }
-    ck_row_taps_free(&t);
+    free(first);
+    ck_rowplan_free(&rp);
     return failed ? CK_ERR_NOMEM : CK_OK;
 }

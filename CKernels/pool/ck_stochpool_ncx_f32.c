@@ -39,7 +39,7 @@ int ck_stochpool_ncx_f32(const ck_pool_desc *d, int expectation, uint64_t seed, 
     const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2], OD = g->out[0], OH = g->out[1], OW = g->out[2];
     const int64_t IS = ID * IH * IW, OS = OD * OH * OW;
     const uint64_t key = mix(seed ^ 0x6A09E667F3BCC909ull);
-#pragma omp parallel for num_threads(ck_team(threads)) schedule(static)
+#pragma omp parallel for num_threads(ck_team_for(threads, ck_work3(y_count, ck_prod3(g->kernel), 4))) schedule(static)
     for (int64_t w = 0; w < y_count; w++) {
         const int64_t plane = w / OS, ow = w % OW, oh = (w / OW) % OH, od = (w / (OW * OH)) % OD;
         const float *xp = x + plane * IS;

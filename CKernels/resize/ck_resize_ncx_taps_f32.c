@@ -13,7 +13,7 @@ static int check_axis(const ck_resize_axis *a, int nearest) {
     return 1;
 }
 
-CK_HOT static
+CK_INLINE
 void ck_resize_row(const ck_resize_axis *A, int nearest, float extrapolation, const float *x, float *y, int64_t item,
                    float *v) {
     const ck_resize_axis *ad = &A[0], *ah = &A[1], *aw = &A[2];
@@ -69,6 +69,12 @@ void ck_resize_row(const ck_resize_axis *A, int nearest, float extrapolation, co
             if (aw->outside[i]) dst[i] = extrapolation;
 }
 
+CK_HOT static
+void ck_resize_worker(const ck_resize_axis *axes, int nearest, float extrapolation, const float *x, float *y,
+                      int64_t items, int64_t chunk, int64_t *next, float *v) {
+    CK_DYNAMIC_FOR(it, items, chunk, *next) ck_resize_row(axes, nearest, extrapolation, x, y, it, v);
+}
+
 int ck_resize_ncx_taps_f32(int64_t planes, const ck_resize_axis axes[3], int nearest, float extrapolation,
                            const float *x, int64_t x_count, float *y, int64_t y_count, int threads) {
     if (!axes || planes < 0) return CK_ERR_ARGUMENT;
@@ -83,11 +89,11 @@ int ck_resize_ncx_taps_f32(int64_t planes, const ck_resize_axis axes[3], int nea
     int failed = 0;
     int64_t next = 0;
     const int64_t chunk = ck_chunk(items, threads);
-#pragma omp parallel num_threads(ck_team(threads))
+#pragma omp parallel num_threads(ck_team_for(threads, ck_work3(y_count, axes[2].taps, 1)))
     {
         float *v = malloc(sizeof(float) * (size_t)ck_max(1, IW));
         if (!ck_team_failed(&failed, !v)) {
-            CK_DYNAMIC_FOR(it, items, chunk, next) ck_resize_row(axes, nearest, extrapolation, x, y, it, v);
+            ck_resize_worker(axes, nearest, extrapolation, x, y, items, chunk, &next, v);
         }
         free(v);
     }

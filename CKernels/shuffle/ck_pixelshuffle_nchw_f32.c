@@ -9,7 +9,7 @@ int ck_pixelshuffle_nchw_f32(int space_to_depth, int crd, int64_t n, int64_t c, 
     if (count < 0 || count != x_count || count != y_count || (count && (!x || !y))) return CK_ERR_ARGUMENT;
     const int64_t hs = h / b, ws = w / b, bb = b * b;
     // Large side [n, c, h, w]; small side [n, c·b², hs, ws] with channel (by·b + bx)·c + ch (DCR) or ch·b² + by·b + bx (CRD).
-#pragma omp parallel for num_threads(ck_team(threads)) schedule(static)
+#pragma omp parallel for num_threads(ck_team_for(threads, count)) schedule(static)
     for (int64_t r = 0; r < n * c * h; r++) {
         const int64_t yy = r % h, ch = (r / h) % c, ni = r / (h * c);
         const int64_t hh = yy / b, by = yy % b;

@@ -21,7 +21,7 @@ int ck_maxunpool_ncx_f32(int64_t batch, int64_t channels, int64_t spatial_rank, 
     if (x_count % planes) return CK_ERR_ARGUMENT;
     const int64_t per_plane = x_count / planes;
     int in_plane = 1, bad = 0;
-#pragma omp parallel for num_threads(ck_team(threads)) schedule(static) reduction(&& : in_plane) reduction(|| : bad)
+#pragma omp parallel for num_threads(ck_team_for(threads, x_count)) schedule(static) reduction(&& : in_plane) reduction(|| : bad)
     for (int64_t i = 0; i < x_count; i++) {
         const int64_t k = index[i];
         if (k < 0 || k >= limit) bad = 1;
@@ -31,7 +31,7 @@ int ck_maxunpool_ncx_f32(int64_t batch, int64_t channels, int64_t spatial_rank, 
     const int64_t sh = sp[1], sw = sp[2], oh = op[1], ow = op[2];
 #define TARGET(k) ((k) / SS * OS + ((k) % SS / (sh * sw) * oh + (k) % (sh * sw) / sw) * ow + (k) % sw)
     if (in_plane) {
-#pragma omp parallel for num_threads(ck_team(threads)) schedule(static)
+#pragma omp parallel for num_threads(ck_team_for(threads, x_count)) schedule(static)
         for (int64_t p = 0; p < planes; p++)
             for (int64_t i = p * per_plane; i < (p + 1) * per_plane; i++) y[TARGET(index[i])] = x[i];
     } else {

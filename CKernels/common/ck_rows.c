@@ -1,0 +1,25 @@
+#include <stdlib.h>
+#include "ck_rows.h"
+
+int ck_rowplan_init(ck_rowplan *rp, const ck_window *g, int64_t owb) {
+    const int64_t KW = g->kernel[2], s = g->stride[2], d = g->dilation[2];
+    rp->s = s; rp->d = d; rp->p = g->pad[2]; rp->KW = KW; rp->IW = g->in[2];
+    rp->owb = owb = ck_max(1, ck_min(owb, g->out[2]));
+    rp->plen = owb + (KW - 1) * d / s + 1;
+    int64_t *buf = malloc(sizeof(int64_t) * 3 * (size_t)KW);
+    if (!buf) return CK_ERR_NOMEM;
+    rp->slot = buf; rp->shift = buf + KW; rp->phase = buf + 2 * KW;
+    rp->nslots = 0;
+    for (int64_t kw = 0; kw < KW; kw++) {
+        const int64_t r = kw * d % s;
+        int64_t sl = 0;
+        while (sl < rp->nslots && rp->phase[sl] != r) sl++;
+        if (sl == rp->nslots) rp->phase[rp->nslots++] = r;
+        rp->slot[kw] = sl;
+        rp->shift[kw] = kw * d / s;
+    }
+    return CK_OK;
+}
+
+void ck_rowplan_free(ck_rowplan *rp) { free(rp->slot); }
+
