@@ -5,8 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include "pool_internal.h"
+#include "../common/ck_planes.h"
 
-enum { B = 16 };  // columns kept in registers across the taps of one input row
+enum { B = 8 };  // columns kept in registers across the taps of one input row
 
 typedef struct {
     const ck_pool_desc *d;
@@ -117,6 +118,64 @@ void ck_maxpool_worker(const maxpool_args *A, int64_t items, int64_t chunk, int6
     CK_DYNAMIC_FOR(it, items, chunk, *next) ck_maxpool_item(A, it, acc, idx, buf);
 }
 
+/// 1-D/2-D planes that fit (common/ck_planes.h): work item = plane; taps in row-major window order over the
+/// flattened output, -inf padding, tracking which tap won (then turned into the flat input index).
+enum { PB = 32 };
+#define PLANE_BLOCK(W, TRACK)                                                                                       \
+    for (; i + (W) <= n; i += (W)) {                                                                                \
+        float a[W];                                                                                                 \
+        int32_t tw[W];                                                                                              \
+        for (int j = 0; j < (W); j++) { a[j] = -INFINITY; tw[j] = -1; }                                            \
+        for (int64_t t = 0; t < T; t++) {                                                                           \
+            const float *v = ph + off[t] + i;                                                                       \
+            for (int j = 0; j < (W); j++) {                                                                         \
+                const int take = PICK(v[j], a[j]);                                                                  \
+                a[j] = take ? v[j] : a[j];                                                                          \
+                if (TRACK) tw[j] = take ? (int32_t)t : tw[j];                                                       \
+            }                                                                                                       \
+        }                                                                                                           \
+        for (int j = 0; j < (W); j++) { acc[i + j] = a[j]; if (TRACK) tap[i + j] = tw[j]; }                        \
+    }
+
+CK_HOT static
+void ck_maxpool_plane_worker(const ck_pool_desc *d, const ck_plane_plan *pp, const int64_t *first_row,
+                             const int64_t *first_col, const float *x, float *y, int64_t *ix, int64_t planes,
+                             int64_t *next, float *ph, float *acc, int32_t *tap) {
+    const ck_window *g = &d->g;
+    const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2], IS = IH * IW;
+    const int64_t KW = g->kernel[2], T = g->kernel[1] * KW, n = pp->n, Wq = pp->Wq;
+    const int64_t *off = pp->off;
+    CK_DYNAMIC_FOR(pl, planes, 1, *next) {
+        ck_build_planes(g, pp, x + pl * IS, -INFINITY, ph);
+        int64_t i = 0;
+        if (ix) {
+            PLANE_BLOCK(PB, 1)
+            PLANE_BLOCK(1, 1)
+        } else {
+            PLANE_BLOCK(PB, 0)
+            PLANE_BLOCK(1, 0)
+        }
+        float *out = y + pl * OH * OW;
+        for (int64_t r = 0; r < OH; r++)
+            for (int64_t c = 0; c < OW; c++) out[r * OW + c] = acc[r * Wq + c];
+        if (!ix) continue;
+        int64_t *oi = ix + pl * OH * OW;
+        for (int64_t r = 0; r < OH; r++)
+            for (int64_t c = 0; c < OW; c++) {
+                const int32_t t = tap[r * Wq + c];
+                int64_t ih, iw;
+                if (t >= 0) {
+                    ih = r * g->stride[1] - g->pad[1] + (t / KW) * g->dilation[1];
+                    iw = c * g->stride[2] - g->pad[2] + (t % KW) * g->dilation[2];
+                } else {  // every tap -inf: the first tap inside the input
+                    ih = first_row[r];
+                    iw = first_col[c];
+                }
+                oi[r * OW + c] = ih < 0 || iw < 0 ? -1 : pl * IS + (d->column_major ? ih + iw * IH : ih * IW + iw);
+            }
+    }
+}
+
 /// Whole-plane windows (global max pooling): one pass in memory order, which is row-major window order.
 static void global_max(const ck_pool_desc *d, const float *x, float *y, int64_t *ix, int threads) {
     const int64_t planes = d->batch * d->channels, IS = ck_prod3(d->g.in), IH = d->g.in[1], IW = d->g.in[2];
@@ -156,6 +215,36 @@ int ck_maxpool_ncx_f32(const ck_pool_desc *d, const float *x, int64_t x_count, f
             const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];
             if (iw >= 0 && iw < g->in[2]) first[ow] = iw;
         }
+    }
+    ck_plane_plan pp;
+    if (ck_plane_plan_init(&pp, g, 1, 64 * 1024)) {
+        int64_t *first_row = malloc(sizeof(int64_t) * (size_t)g->out[1]);
+        if (!first_row || ck_plane_offsets(&pp, g) != CK_OK) {
+            free(first_row); free(first); ck_rowplan_free(&rp);
+            return CK_ERR_NOMEM;
+        }
+        for (int64_t oh = 0; oh < g->out[1]; oh++) {
+            first_row[oh] = -1;
+            for (int64_t kh = 0; kh < g->kernel[1] && first_row[oh] < 0; kh++) {
+                const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
+                if (ih >= 0 && ih < g->in[1]) first_row[oh] = ih;
+            }
+        }
+        const int64_t planes = d->batch * d->channels;
+        const int team = ck_team_for(threads, ck_work3(y_count, ck_prod3(g->kernel), 1) + x_count);
+        int failed = 0;
+        int64_t next = 0;
+#pragma omp parallel num_threads((int)ck_min(team, planes))
+        {
+            float *ph = malloc(sizeof(float) * (size_t)ck_plane_floats(&pp));
+            float *acc = malloc(sizeof(float) * (size_t)pp.n);
+            int32_t *tap = malloc(sizeof(int32_t) * (size_t)pp.n);
+            if (!ck_team_failed(&failed, !ph || !acc || !tap))
+                ck_maxpool_plane_worker(d, &pp, first_row, first, x, y, indices, planes, &next, ph, acc, tap);
+            free(ph); free(acc); free(tap);
+        }
+        free(pp.off); free(first_row); free(first); ck_rowplan_free(&rp);
+        return failed ? CK_ERR_NOMEM : CK_OK;
     }
     const maxpool_args A = {d, &rp, first, x, y, indices};
     const int64_t items = d->batch * d->channels * g->out[0] * g->out[1] * ((OW + CK_POOL_OWB - 1) / CK_POOL_OWB);

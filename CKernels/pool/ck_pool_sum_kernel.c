@@ -6,13 +6,14 @@
 #include <stdlib.h>
 #include "pool_internal.h"
 
-enum { B = 16 };  // columns kept in registers across the taps of one input row
+enum { B = 8 };  // columns kept in registers across the taps of one input row
 
 typedef struct {
     const ck_pool_desc *d;
     const ck_rowplan *rp;
     const float *divisor;  // average: per output column of a plane row, the w factor of the divisor
     const float *dh;       // average: per (od, oh), the d·h factor
+    int span;              // windows overlap or touch along w: sum rows first (buffer: the block's input span)
     int f;
     float p;
     const float *x;
@@ -40,6 +41,41 @@ void ck_pool_sum_item(const sum_args *A, int64_t item, float *acc, float *buf) {
     const int64_t ow0 = wb * CK_POOL_OWB, len = ck_min(OW, ow0 + CK_POOL_OWB) - ow0;
     const float *xp = A->x + plane * ID * IH * IW;
 
+    if (A->span) {
+        // Overlapping windows: sum the window's rows first over the whole span the block reads (unit stride),
+        // then each output adds its KW columns of that row sum.
+        const int64_t s = g->stride[2], dw = g->dilation[2], j0 = ow0 * s - g->pad[2];
+        const int64_t L = (len - 1) * s + (KW - 1) * dw + 1;
+        float *v = buf;
+        for (int64_t t = 0; t < L; t++) v[t] = 0.0f;
+        int64_t tlo, thi;  // span entries inside the input row
+        ck_valid_range(L, IW, 1, j0, &tlo, &thi);
+        for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+            const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
+            if (id < 0 || id >= ID) continue;
+            for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+                const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
+                if (ih < 0 || ih >= IH || tlo >= thi) continue;
+                const float *row = xp + (id * IH + ih) * IW + (j0 + tlo);
+                float *vt = v + tlo;
+                const int64_t n = thi - tlo;
+                switch (f) {
+                case 0: for (int64_t t = 0; t < n; t++) vt[t] += row[t]; break;
+                case 1: for (int64_t t = 0; t < n; t++) vt[t] += fabsf(row[t]); break;
+                case 2: for (int64_t t = 0; t < n; t++) vt[t] += row[t] * row[t]; break;
+                default: for (int64_t t = 0; t < n; t++) vt[t] += powf(fabsf(row[t]), p); break;
+                }
+            }
+        }
+        for (int64_t i = 0; i < len; i++) acc[i] = 0.0f;
+        for (int64_t kw = 0; kw < KW; kw++) {
+            const float *vk = v + kw * dw;
+            if (s == 1)
+                for (int64_t i = 0; i < len; i++) acc[i] += vk[i];
+            else
+                for (int64_t i = 0; i < len; i++) acc[i] += vk[i * s];
+        }
+    } else {
     for (int64_t i = 0; i < len; i++) acc[i] = 0.0f;
     for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
         const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
@@ -68,6 +104,7 @@ void ck_pool_sum_item(const sum_args *A, int64_t item, float *acc, float *buf) {
                 for (int64_t k = i; k < len; k++) acc[k] += term(f, v[k], p);
             }
         }
+    }
     }
     float *dst = A->y + ((plane * OD + od) * OH + oh) * OW + ow0;
     if (f == 0) {
@@ -114,6 +151,78 @@ void ck_global_worker(int f, float p, const float *x, int64_t IS, float *y, int6
     for (int64_t pl = 0; pl < planes; pl++) ck_global_sum(f, p, x + pl * IS, IS, y + pl);
 }
 
+/// dst[i] = Σ_k src[i + k·step] for k in [0, K), i in [0, n); the common K = 2, 3 in one pass.
+CK_INLINE void ck_shifted_sum(float *dst, const float *src, int64_t n, int64_t K, int64_t step) {
+    const float *s1 = src + (K > 1 ? step : 0), *s2 = src + (K > 2 ? 2 * step : 0);
+    if (K == 1) {
+        for (int64_t i = 0; i < n; i++) dst[i] = src[i];
+    } else if (K == 2) {
+        for (int64_t i = 0; i < n; i++) dst[i] = src[i] + s1[i];
+    } else {
+        for (int64_t i = 0; i < n; i++) dst[i] = src[i] + s1[i] + s2[i];
+        for (int64_t k = 3; k < K; k++) {
+            const float *q = src + k * step;
+            for (int64_t i = 0; i < n; i++) dst[i] += q[i];
+        }
+    }
+}
+
+/// Unit-stride 1-D/2-D pooling of whole planes, for small images where per-row loops would be all overhead. The
+/// plane is copied once with f applied and zero padding into P (Hp × Wp, starting at input (-ph, -pw)); then, as
+/// long loops over the flattened arrays, V = Σ_kh P shifted by kh·dh rows and A = Σ_kw V shifted by kw·dw columns,
+/// so A[r·Wp + c] is the window sum of output (r, c).
+CK_HOT static
+void ck_plane_worker(const sum_args *A, int64_t planes, int64_t *next, float *P, float *V) {
+    const ck_window *g = &A->d->g;
+    const int f = A->f;
+    const float p = A->p;
+    const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
+    const int64_t KH = g->kernel[1], KW = g->kernel[2], dh = g->dilation[1], dw = g->dilation[2];
+    const int64_t Hp = OH + (KH - 1) * dh, Wp = OW + (KW - 1) * dw, n = OH * Wp;
+    int64_t wlo, whi;  // padded columns inside the input row
+    ck_valid_range(Wp, IW, 1, -g->pad[2], &wlo, &whi);
+    CK_DYNAMIC_FOR(pl, planes, 1, *next) {
+        const float *xp = A->x + pl * IH * IW;
+        for (int64_t r = 0; r < Hp; r++) {
+            float *dst = P + r * Wp;
+            const int64_t ih = r - g->pad[1];
+            if (ih < 0 || ih >= IH || wlo >= whi) {
+                for (int64_t c = 0; c < Wp; c++) dst[c] = 0.0f;
+                continue;
+            }
+            const float *src = xp + ih * IW + (wlo - g->pad[2]);
+            for (int64_t c = 0; c < wlo; c++) dst[c] = 0.0f;
+            float *d = dst + wlo;
+            const int64_t m = whi - wlo;
+            switch (f) {
+            case 0: for (int64_t c = 0; c < m; c++) d[c] = src[c]; break;
+            case 1: for (int64_t c = 0; c < m; c++) d[c] = fabsf(src[c]); break;
+            case 2: for (int64_t c = 0; c < m; c++) d[c] = src[c] * src[c]; break;
+            default: for (int64_t c = 0; c < m; c++) d[c] = powf(fabsf(src[c]), p); break;
+            }
+            for (int64_t c = whi; c < Wp; c++) dst[c] = 0.0f;
+        }
+        ck_shifted_sum(V, P, n, KH, dh * Wp);
+        // Reuse P for A (only its first n - (KW-1)·dw entries are read).
+        ck_shifted_sum(P, V, n - (KW - 1) * dw, KW, dw);
+        float *out = A->y + pl * OH * OW;
+        for (int64_t r = 0; r < OH; r++) {
+            const float *a = P + r * Wp;
+            float *o = out + r * OW;
+            if (f == 0) {
+                const float dr = A->dh[r];
+                for (int64_t c = 0; c < OW; c++) o[c] = a[c] / (dr * A->divisor[c]);
+            } else if (f == 1) {
+                for (int64_t c = 0; c < OW; c++) o[c] = a[c];
+            } else if (f == 2) {
+                for (int64_t c = 0; c < OW; c++) o[c] = sqrtf(a[c]);
+            } else {
+                for (int64_t c = 0; c < OW; c++) o[c] = powf(a[c], 1.0f / p);
+            }
+        }
+    }
+}
+
 /// f: 0 average (count_include_pad in `include_pad`), 1/2/3 Lp with p = 1 / 2 / other.
 int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, const float *x, int64_t x_count, float *y,
                        int64_t y_count, int threads) {
@@ -150,16 +259,32 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
                     (float)(ck_axis_count(od, g->stride[0], g->pad[0], g->kernel[0], g->dilation[0], lo[0], hi[0]) *
                             ck_axis_count(oh, g->stride[1], g->pad[1], g->kernel[1], g->dilation[1], lo[1], hi[1]));
     }
-    const sum_args A = {d, &rp, divisor, divisor ? divisor + OW : NULL, f, p, x, y};
+    const int span = g->stride[2] <= (g->kernel[2] - 1) * g->dilation[2] + 1;
+    const int64_t span_floats = (ck_min(CK_POOL_OWB, OW) - 1) * g->stride[2] + (g->kernel[2] - 1) * g->dilation[2] + 1;
+    const sum_args A = {d, &rp, divisor, divisor ? divisor + OW : NULL, span, f, p, x, y};
     const int64_t items = d->batch * d->channels * OD * OH * ((OW + CK_POOL_OWB - 1) / CK_POOL_OWB);
     const int team = ck_team_for(threads, ck_work3(y_count, ck_prod3(g->kernel), 1) + x_count);
     int failed = 0;
     int64_t next = 0;
+    // Small unit-stride 1-D/2-D planes: whole-plane passes (ck_plane_worker).
+    const int64_t Hp = OH + (g->kernel[1] - 1) * g->dilation[1], Wp = OW + (g->kernel[2] - 1) * g->dilation[2];
+    if (g->in[0] == 1 && g->kernel[0] == 1 && OD == 1 && g->stride[1] == 1 && g->stride[2] == 1 &&
+        ck_mul(Hp, Wp) >= 0 && ck_mul(Hp, Wp) <= 16384) {
+#pragma omp parallel num_threads(team)
+        {
+            float *P = malloc(sizeof(float) * (size_t)(Hp * Wp)), *V = malloc(sizeof(float) * (size_t)(Hp * Wp));
+            if (!ck_team_failed(&failed, !P || !V)) ck_plane_worker(&A, d->batch * d->channels, &next, P, V);
+            free(P); free(V);
+        }
+        ck_rowplan_free(&rp);
+        free(divisor);
+        return failed ? CK_ERR_NOMEM : CK_OK;
+    }
     const int64_t chunk = ck_chunk(items, team);
 #pragma omp parallel num_threads(team)
     {
         float *acc = malloc(sizeof(float) * CK_POOL_OWB);
-        float *buf = malloc(sizeof(float) * (size_t)ck_rowplan_floats(&rp));
+        float *buf = malloc(sizeof(float) * (size_t)(span ? span_floats : ck_rowplan_floats(&rp)));
         if (!ck_team_failed(&failed, !acc || !buf)) {
             ck_pool_sum_worker(&A, items, chunk, &next, acc, buf);
         }

@@ -104,6 +104,13 @@ struct CBackendTests {
             descriptor: .init(strides: [3], pads: [4, 2], dilations: [2]), inputShape: [1, 3, 4000], weightShape: [20, 3, 5], biasShape: [20]))
     }
 
+    @Test func directImageTooLargeForWholePlanes() throws {
+        // A padded plane over the per-thread budget: the row-by-row direct path, with stride 2 phases.
+        try checkConvolution(ConvolutionProblem(
+            descriptor: .init(strides: [2, 1], pads: [1, 2, 1, 0], dilations: [1, 2], group: 2, mode: .convolution),
+            inputShape: [1, 4, 330, 301], weightShape: [4, 2, 3, 3], biasShape: [4]), algorithms: [.direct])
+    }
+
     @Test func gemm1x1ManyTilesAndGroups() throws {
         try checkConvolution(ConvolutionProblem(
             descriptor: .init(group: 2), inputShape: [2, 16, 33, 47], weightShape: [40, 8, 1, 1], biasShape: [40]),
@@ -142,6 +149,24 @@ struct CBackendTests {
         CBackend(threads: 2).pooling(problem, input: x, output: &y, indices: &ix)
         #expect(CrossCheck.mismatch(y.scalars, expected.scalars, .exact) == nil)
         #expect(CrossCheck.mismatch(ix!.scalars, expectedIndices!.scalars) == nil)
+    }
+
+    @Test func maxPoolImageTooLargeForWholePlanes() throws {
+        for storageOrder in [StorageOrder.rowMajor, .columnMajor] {
+            let problem = try PoolingProblem(
+                descriptor: PoolingDescriptor(kind: .max, kernelShape: [3, 2], strides: [2, 1], pads: [1, 0, 1, 1], storageOrder: storageOrder),
+                inputShape: [1, 2, 310, 290])
+            var draw = Draw(8)
+            let x = draw.spikyTensor(problem.inputShape, specials: true)
+            var expected = try Tensor(shape: problem.outputShape)
+            var expectedIndices: IndexTensor? = try IndexTensor(shape: problem.outputShape)
+            ReferenceBackend().pooling(problem, input: x, output: &expected, indices: &expectedIndices)
+            var y = try Tensor(shape: problem.outputShape)
+            var ix: IndexTensor? = try IndexTensor(shape: problem.outputShape)
+            CBackend(threads: 2).pooling(problem, input: x, output: &y, indices: &ix)
+            #expect(CrossCheck.mismatch(y.scalars, expected.scalars, .exact) == nil)
+            #expect(CrossCheck.mismatch(ix!.scalars, expectedIndices!.scalars) == nil)
+        }
     }
 
     @Test func allNegativeInfinityWindowReportsFirstTap() throws {
