@@ -40,13 +40,11 @@ int ck_conv_ncx_gemm1x1_f32(const ck_conv_desc *d, const float *x, int64_t x_cou
         const int64_t n = ng / G, gi = ng % G;
         const int64_t p0 = tile * pt, p1 = ck_min(P, p0 + pt), m0 = mb * mr, m1 = ck_min(Mg, m0 + mr);
         float *yt = y + (n * M + gi * Mg + m0) * P + p0;
-        ck_sgemm(0, m1 - m0, p1 - p0, Cg, w + (gi * Mg + m0) * Cg, Cg, x + (n * C + gi * Cg) * P + p0, P, 0.0f, yt, P);
-        if (bias)
-            for (int64_t m = m0; m < m1; m++) {
-                const float b = bias[gi * Mg + m];
-                float *row = yt + (m - m0) * P;
-                for (int64_t p = 0; p < p1 - p0; p++) row[p] += b;
-            }
+        if (bias)  // start at the bias and accumulate (beta = 1): no separate bias pass
+            for (int64_t m = m0; m < m1; m++)
+                for (int64_t p = 0; p < p1 - p0; p++) yt[(m - m0) * P + p] = bias[gi * Mg + m];
+        ck_sgemm(0, m1 - m0, p1 - p0, Cg, w + (gi * Mg + m0) * Cg, Cg, x + (n * C + gi * Cg) * P + p0, P,
+                 bias ? 1.0f : 0.0f, yt, P);
     }
     return CK_OK;
 }

@@ -107,9 +107,13 @@ void ck_im2col_tile(const im2col_ctx *ctx, const float *xg, int64_t k0, int64_t 
     }
 }
 
-static void add_bias(float *yt, int64_t rows, int64_t cols, int64_t ld, const float *bias) {
-    for (int64_t m = 0; m < rows; m++)
-        for (int64_t p = 0; p < cols; p++) yt[m * ld + p] += bias[m];
+/// Starts a tile of the output at its bias (or 0), so every sgemm accumulates with beta = 1: no separate zeroing
+/// pass inside sgemm and no bias pass after it.
+static void init_tile(float *yt, int64_t rows, int64_t cols, int64_t ld, const float *bias) {
+    for (int64_t m = 0; m < rows; m++) {
+        const float b = bias ? bias[m] : 0.0f;
+        for (int64_t p = 0; p < cols; p++) yt[m * ld + p] = b;
+    }
 }
 
 int ck_conv_ncx_im2col_gemm_f32(const ck_conv_desc *d, const float *x, int64_t x_count, const float *w,
@@ -152,13 +156,12 @@ int ck_conv_ncx_im2col_gemm_f32(const ck_conv_desc *d, const float *x, int64_t x
                     const int64_t p0 = tile * pt, p1 = ck_min(P, p0 + pt);
                     const float *xg = x + (n * C + gi * Cg) * IS;
                     float *yt = y + (n * M + gi * Mg) * P + p0;
+                    init_tile(yt, Mg, p1 - p0, P, bias ? bias + gi * Mg : NULL);
                     for (int64_t k0 = 0; k0 < K; k0 += kc) {
                         const int64_t k1 = ck_min(K, k0 + kc);
                         ck_im2col_tile(&ctx, xg, k0, k1, p0, p1, p1 - p0, seg, col);
-                        ck_sgemm(0, Mg, p1 - p0, k1 - k0, wt + gi * Mg * K + k0, K, col, p1 - p0,
-                                 k0 == 0 ? 0.0f : 1.0f, yt, P);
+                        ck_sgemm(0, Mg, p1 - p0, k1 - k0, wt + gi * Mg * K + k0, K, col, p1 - p0, 1.0f, yt, P);
                     }
-                    if (bias) add_bias(yt, Mg, p1 - p0, P, bias + gi * Mg);
                 }
             } else {
                 // Shared tile: the team builds it (rows split), then multiplies it (output-channel blocks).
@@ -175,9 +178,8 @@ int ck_conv_ncx_im2col_gemm_f32(const ck_conv_desc *d, const float *x, int64_t x
                         for (int64_t mb = 0; mb < mblocks; mb++) {
                             const int64_t m0 = mb * mr, m1 = ck_min(Mg, m0 + mr);
                             float *yt = y + (n * M + gi * Mg + m0) * P + p0;
-                            ck_sgemm(0, m1 - m0, pw, k1 - k0, wt + (gi * Mg + m0) * K + k0, K, col, pw,
-                                     k0 == 0 ? 0.0f : 1.0f, yt, P);
-                            if (bias && k1 == K) add_bias(yt, m1 - m0, pw, P, bias + gi * Mg + m0);
+                            if (k0 == 0) init_tile(yt, m1 - m0, pw, P, bias ? bias + gi * Mg + m0 : NULL);
+                            ck_sgemm(0, m1 - m0, pw, k1 - k0, wt + (gi * Mg + m0) * K + k0, K, col, pw, 1.0f, yt, P);
                         }
                     }
                 }
