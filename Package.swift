@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .library(name: "CNNKit", targets: ["CNNKit"]),
         .executable(name: "cnnkit", targets: ["cnnkit"]),
+        // Suite loading, workloads, timing and machine peak behind `cnnkit bench`; used by the Benchmarks package.
+        .library(name: "CNNKitBench", targets: ["CNNKitBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -17,10 +19,18 @@ let package = Package(
         .target(name: "CNNKit"),
         // Case-folder loader and ONNX-attribute mapping shared by `cnnkit conformance` and the tests.
         .target(name: "CNNKitConformance", dependencies: ["CNNKit"]),
+        // Machine-peak probes (AVX2 FMA chains, array copies) in C with inline assembly: no compiler flags needed.
+        .target(name: "CPeakProbe"),
+        // The benchmark harness: the bundled suite (embedded in the binary), workloads, timing, peak, reports.
+        .target(
+            name: "CNNKitBench",
+            dependencies: ["CNNKit", "CPeakProbe"],
+            resources: [.embedInCode("Resources/suite.json")]
+        ),
         .executableTarget(
             name: "cnnkit",
             dependencies: [
-                "CNNKit", "CNNKitConformance",
+                "CNNKit", "CNNKitConformance", "CNNKitBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -29,5 +39,6 @@ let package = Package(
             dependencies: ["CNNKit", "CNNKitConformance"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "CNNKitBenchTests", dependencies: ["CNNKitBench", "CNNKit", "CPeakProbe"]),
     ]
 )
