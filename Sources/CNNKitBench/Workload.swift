@@ -34,19 +34,30 @@ public final class Workload: @unchecked Sendable {
         self.body = body
     }
 
+    /// A smaller problem of the same geometry, for estimating a slow backend's time: batch 1, at most
+    /// `channelLimit` output channels (convolution with group 1), groups (grouped convolution) or channels
+    /// (pooling, resampling), and the first spatial axis cut to about 1/`spatialDivisor` of its output length.
+    public struct Reduction: Sendable, Hashable {
+        public var channelLimit: Int
+        public var spatialDivisor: Int
+        public init(channelLimit: Int, spatialDivisor: Int = 1) {
+            self.channelLimit = max(1, channelLimit)
+            self.spatialDivisor = max(1, spatialDivisor)
+        }
+    }
+
     /// Plans `benchCase` on the backend registered as `backend`.
     ///
     /// - Parameters:
     ///   - threads: handed to a ``ConfigurableBackend`` (`nil`: its default).
     ///   - algorithm: a convolution algorithm for a ``ConfigurableBackend``; ignored for pooling and resampling.
-    ///   - channelLimit: plan a smaller problem of the same geometry: batch 1 and at most this many output channels
-    ///     (convolution with group 1), groups (grouped convolution) or channels (pooling, resampling). The
-    ///     case's cost is then about ``workScale`` × this workload's; used to estimate slow backends' times.
+    ///   - reduction: plan a smaller problem (see ``Reduction``); the case's work is then ``workScale`` × this
+    ///     workload's (exact ratio of multiply-accumulates, window taps or output elements).
     /// - Throws: ``BenchError`` when the backend does not exist or cannot take `algorithm`; ``CNNKitError`` when
     ///   the backend declines the problem or the case is malformed.
     public static func make(
         _ benchCase: BenchCase, backend: String, threads: Int? = nil, algorithm: String? = nil,
-        channelLimit: Int? = nil, registry: BackendRegistry = .shared
+        reduction: Reduction? = nil, registry: BackendRegistry = .shared
     ) throws -> Workload {
         guard let base = registry.backend(named: backend) else {
             throw BenchError("no backend named \(backend) (registered: \(registry.names.joined(separator: ", ")))")
@@ -73,15 +84,18 @@ public final class Workload: @unchecked Sendable {
         switch benchCase.family {
         case "conv":
             guard let weightShapeFull = benchCase.weightShape else { throw BenchError("\(benchCase.name): conv case without weight_shape") }
-            var descriptor = try convolutionDescriptor(benchCase)
+            let fullDescriptor = try convolutionDescriptor(benchCase)
+            var descriptor = fullDescriptor
             var inputShape = benchCase.inputShape, weightShape = weightShapeFull
-            var scale = 1.0
-            if let limit = channelLimit {
-                (inputShape, weightShape, scale) = reducedConvolution(inputShape, weightShape, group: descriptor.group, limit: max(1, limit))
-                if descriptor.group > 1 { descriptor.group = min(descriptor.group, max(1, limit)) }
+            if let reduction {
+                (inputShape, weightShape) = reducedConvolution(inputShape, weightShape, group: descriptor.group, limit: reduction.channelLimit)
+                if descriptor.group > 1 { descriptor.group = min(descriptor.group, reduction.channelLimit) }
+                let geometry = try ConvolutionProblem(descriptor: fullDescriptor, inputShape: benchCase.inputShape, weightShape: weightShapeFull).geometry
+                inputShape[2] = reducedExtent(geometry, divisor: reduction.spatialDivisor)
             }
             let plan = try ConvolutionPlan(descriptor, inputShape: inputShape, weightShape: weightShape, backend: selection, registry: planRegistry)
-            try checkOutput(benchCase, plan.problem.outputShape, reduced: channelLimit != nil)
+            try checkOutput(benchCase, plan.problem.outputShape, reduction: reduction)
+            let fullWork = benchCase.macs ?? plan.problem.multiplyAccumulates
             let input = try randomTensor(inputShape, &random)
             let weight = try randomTensor(weightShape, &random)
             let box = Box(try Tensor(shape: plan.problem.outputShape))
@@ -96,46 +110,53 @@ public final class Workload: @unchecked Sendable {
                 problem: plan.problem.description, backendName: backend, algorithm: algorithmName,
                 algorithmForced: convAlgorithm != nil && plan.backend is any ConfigurableBackend,
                 workspaceBytes: workspace, tensorBytes: 4 * (input.count + weight.count + box.value.count),
-                workScale: scale
+                workScale: ratio(fullWork, plan.problem.multiplyAccumulates)
             ) {
                 try? plan.run(input: input, weight: weight, into: &box.value)
             }
         case "pool":
             let descriptor = try poolingDescriptor(benchCase)
             var inputShape = benchCase.inputShape
-            var scale = 1.0
-            if let limit = channelLimit { (inputShape, scale) = reducedChannels(inputShape, limit: max(1, limit)) }
+            var fullWork = 0
+            if let reduction {
+                let full = try PoolingProblem(descriptor: descriptor, inputShape: inputShape)
+                fullWork = full.windowTaps
+                inputShape = reducedChannels(inputShape, limit: reduction.channelLimit)
+                inputShape[2] = descriptor.isGlobal
+                    ? max(1, inputShape[2] / reduction.spatialDivisor) : reducedExtent(full.geometry, divisor: reduction.spatialDivisor)
+            }
             let plan = try PoolingPlan(descriptor, inputShape: inputShape, backend: selection, registry: planRegistry)
-            try checkOutput(benchCase, plan.problem.outputShape, reduced: channelLimit != nil)
+            try checkOutput(benchCase, plan.problem.outputShape, reduction: descriptor.isGlobal ? nil : reduction, ignoreAll: descriptor.isGlobal && reduction != nil)
             let input = try randomTensor(inputShape, &random)
             let box = Box(try Tensor(shape: plan.problem.outputShape))
             let workspace = (plan.backend as? any WorkspaceReporting)?.workspaceBytes(for: plan.problem) ?? 0
             return Workload(
                 problem: plan.problem.description, backendName: backend,
                 algorithm: plan.backend is ReferenceBackend ? "naive" : "default", algorithmForced: false,
-                workspaceBytes: workspace, tensorBytes: 4 * (input.count + box.value.count), workScale: scale
+                workspaceBytes: workspace, tensorBytes: 4 * (input.count + box.value.count),
+                workScale: reduction == nil ? 1 : ratio(fullWork, plan.problem.windowTaps)
             ) {
                 var none: IndexTensor? = nil
                 try? plan.run(input: input, into: &box.value, indices: &none)
             }
         case "resample":
             var inputShape = benchCase.inputShape
-            var scale = 1.0
-            var reducedTo: (batch: Int, channels: Int)? = nil
-            if let limit = channelLimit {
-                (inputShape, scale) = reducedChannels(inputShape, limit: max(1, limit))
-                reducedTo = (inputShape[0], inputShape.count > 1 ? inputShape[1] : 1)
+            var descriptor = try resizeDescriptor(benchCase, reducedTo: nil)
+            if let reduction {
+                inputShape = reducedChannels(inputShape, limit: reduction.channelLimit)
+                if inputShape.count > 2 { inputShape[2] = max(1, inputShape[2] / reduction.spatialDivisor) }
+                descriptor = try resizeDescriptor(benchCase, reducedTo: inputShape)
             }
-            let descriptor = try resizeDescriptor(benchCase, reducedTo: reducedTo)
             let plan = try ResizePlan(descriptor, inputShape: inputShape, backend: selection, registry: planRegistry)
-            try checkOutput(benchCase, plan.problem.outputShape, reduced: channelLimit != nil)
+            try checkOutput(benchCase, plan.problem.outputShape, reduction: reduction)
             let input = try randomTensor(inputShape, &random)
             let box = Box(try Tensor(shape: plan.problem.outputShape))
             let workspace = (plan.backend as? any WorkspaceReporting)?.workspaceBytes(for: plan.problem) ?? 0
             return Workload(
                 problem: plan.problem.description, backendName: backend,
                 algorithm: plan.backend is ReferenceBackend ? "naive" : "default", algorithmForced: false,
-                workspaceBytes: workspace, tensorBytes: 4 * (input.count + box.value.count), workScale: scale
+                workspaceBytes: workspace, tensorBytes: 4 * (input.count + box.value.count),
+                workScale: ratio(benchCase.outputShape.reduce(1, *), box.value.count)
             ) {
                 try? plan.run(input: input, into: &box.value)
             }
@@ -144,15 +165,44 @@ public final class Workload: @unchecked Sendable {
         }
     }
 
-    /// The channel limit that makes a probe of `benchCase` cost about `targetFlops` (at least one channel).
-    public static func probeChannelLimit(_ benchCase: BenchCase, targetFlops: Double = 4e6) -> Int {
-        guard benchCase.family == "conv", let weight = benchCase.weightShape, let flops = benchCase.flops, flops > 0 else {
-            return 1
+    /// A reduction that makes a probe of `benchCase` cost about `targetWork` units (convolution MACs, pooling window
+    /// taps, or 8 per resize output element): fewer channels first, then a shorter first spatial axis.
+    public static func probeReduction(_ benchCase: BenchCase, targetWork: Double = 1e6) -> Reduction {
+        let batch = Double(benchCase.inputShape.first ?? 1)
+        let channelUnits: Double, work: Double
+        switch benchCase.family {
+        case "conv":
+            let group = benchCase.int("group", default: 1)
+            channelUnits = Double(group == 1 ? (benchCase.weightShape?.first ?? 1) : group)
+            work = Double(benchCase.macs ?? benchCase.flops.map { $0 / 2 } ?? 0)
+        case "pool":
+            channelUnits = Double(benchCase.inputShape.count > 1 ? benchCase.inputShape[1] : 1)
+            work = Double(benchCase.flops ?? benchCase.outputShape.reduce(1, *))
+        default:
+            channelUnits = Double(benchCase.inputShape.count > 1 ? benchCase.inputShape[1] : 1)
+            work = 8 * Double(benchCase.outputShape.reduce(1, *))
         }
-        let group = benchCase.int("group", default: 1)
-        let units = Double(group == 1 ? weight[0] : group) * Double(benchCase.inputShape[0])
-        return max(1, Int(units * targetFlops / Double(flops)))
+        guard work > 0, channelUnits >= 1 else { return Reduction(channelLimit: 1) }
+        let perUnit = work / batch / channelUnits
+        let limit = max(1, min(Int(channelUnits), Int(targetWork / perUnit)))
+        let remaining = perUnit * Double(limit)
+        let divisor = remaining > targetWork ? Int((remaining / targetWork).rounded(.up)) : 1
+        return Reduction(channelLimit: limit, spatialDivisor: divisor)
     }
+}
+
+/// The input extent along the first spatial axis that gives about 1/`divisor` of the output length (>= 1 output).
+private func reducedExtent(_ geometry: WindowGeometry, divisor: Int) -> Int {
+    let full = geometry.inputSize[0]
+    guard divisor > 1 else { return full }
+    let outputs = max(1, (geometry.outputSize[0] + divisor - 1) / divisor)
+    let extent = (geometry.kernel[0] - 1) * geometry.dilations[0] + 1
+    let needed = (outputs - 1) * geometry.strides[0] + extent - geometry.padBegin[0] - geometry.padEnd[0]
+    return min(full, max(1, needed))
+}
+
+private func ratio(_ full: Int, _ reduced: Int) -> Double {
+    reduced > 0 ? Double(full) / Double(reduced) : 1
 }
 
 private final class Box {
@@ -160,42 +210,41 @@ private final class Box {
     init(_ value: Tensor) { self.value = value }
 }
 
-/// The suite's output_shape must be what CNNKit infers (a check on both).
-private func checkOutput(_ benchCase: BenchCase, _ shape: [Int], reduced: Bool) throws {
-    if reduced {
-        guard Array(shape.dropFirst(2)) == Array(benchCase.outputShape.dropFirst(2)) else {
-            throw BenchError("\(benchCase.name): spatial output \(shape) differs from the suite's output_shape \(benchCase.outputShape)")
+/// The suite's output_shape must be what CNNKit infers (a check on both); for a reduced probe, on the axes it keeps.
+private func checkOutput(_ benchCase: BenchCase, _ shape: [Int], reduction: Workload.Reduction?, ignoreAll: Bool = false) throws {
+    if ignoreAll { return }
+    if let reduction {
+        let kept = reduction.spatialDivisor > 1 ? 3 : 2
+        guard Array(shape.dropFirst(kept)) == Array(benchCase.outputShape.dropFirst(kept)) else {
+            throw BenchError("\(benchCase.name): probe output \(shape) differs from the suite's output_shape \(benchCase.outputShape) on the axes it keeps")
         }
     } else if shape != benchCase.outputShape {
         throw BenchError("\(benchCase.name): CNNKit infers output \(shape), the suite says \(benchCase.outputShape)")
     }
 }
 
-/// Batch 1 and at most `limit` output channels (group 1) or groups; returns the shapes and the work ratio.
-func reducedConvolution(_ input: [Int], _ weight: [Int], group: Int, limit: Int) -> ([Int], [Int], Double) {
+/// Batch 1 and at most `limit` output channels (group 1) or groups.
+func reducedConvolution(_ input: [Int], _ weight: [Int], group: Int, limit: Int) -> ([Int], [Int]) {
     var input = input, weight = weight
-    let batch = input[0]
     input[0] = 1
     if group <= 1 {
-        let outputs = weight[0], kept = min(outputs, limit)
-        weight[0] = kept
-        return (input, weight, Double(batch) * Double(outputs) / Double(kept))
+        weight[0] = min(weight[0], limit)
+        return (input, weight)
     }
     let perGroupIn = input[1] / group, perGroupOut = weight[0] / group
     let kept = min(group, limit)
     input[1] = kept * perGroupIn
     weight[0] = kept * perGroupOut
-    return (input, weight, Double(batch) * Double(group) / Double(kept))
+    return (input, weight)
 }
 
-/// Batch 1 and at most `limit` channels; returns the shape and the work ratio.
-func reducedChannels(_ shape: [Int], limit: Int) -> ([Int], Double) {
-    guard shape.count >= 2 else { return (shape, 1) }
+/// Batch 1 and at most `limit` channels.
+func reducedChannels(_ shape: [Int], limit: Int) -> [Int] {
+    guard shape.count >= 2 else { return shape }
     var reduced = shape
     reduced[0] = 1
     reduced[1] = min(shape[1], limit)
-    let full = Double(shape[0]) * Double(shape[1]), kept = Double(reduced[1])
-    return (reduced, kept > 0 ? full / kept : 1)
+    return reduced
 }
 
 func autoPad(_ benchCase: BenchCase) throws -> AutoPad {
@@ -233,7 +282,7 @@ func poolingDescriptor(_ c: BenchCase) throws -> PoolingDescriptor {
         storageOrder: order)
 }
 
-func resizeDescriptor(_ c: BenchCase, reducedTo: (batch: Int, channels: Int)?) throws -> ResizeDescriptor {
+func resizeDescriptor(_ c: BenchCase, reducedTo reducedInput: [Int]?) throws -> ResizeDescriptor {
     guard c.op == "Resize" else { throw BenchError("\(c.name): op \(c.op) is not supported in family resample (expected Resize)") }
     func parse<T: RawRepresentable>(_ key: String, _ fallback: String, as: T.Type) throws -> T where T.RawValue == String {
         let text = c.string(key, default: fallback)
@@ -243,12 +292,16 @@ func resizeDescriptor(_ c: BenchCase, reducedTo: (batch: Int, channels: Int)?) t
     let axes = c.ints("axes")
     let target: ResizeTarget
     if var sizes = c.onnxInputs?.sizes, !sizes.isEmpty {
-        if let reducedTo {
+        if let reducedInput {
+            // Sizes of a reduced probe: N and C as reduced; other axes scaled like their input extent.
             let rank = c.inputShape.count
             let listed = axes.isEmpty ? Array(0..<rank) : axes.map { $0 < 0 ? $0 + rank : $0 }
-            for (i, axis) in listed.enumerated() where i < sizes.count {
-                if axis == 0 { sizes[i] = reducedTo.batch }
-                if axis == 1 { sizes[i] = reducedTo.channels }
+            for (i, axis) in listed.enumerated() where i < sizes.count && axis < rank {
+                if axis < 2 {
+                    sizes[i] = reducedInput[axis]
+                } else if reducedInput[axis] != c.inputShape[axis] {
+                    sizes[i] = max(1, Int((Double(sizes[i]) * Double(reducedInput[axis]) / Double(c.inputShape[axis])).rounded()))
+                }
             }
         }
         target = .sizes(sizes)

@@ -32,14 +32,20 @@ import Testing
     @Test func reducedProbeKeepsGeometryAndScalesWork() throws {
         let suite = try BenchSuite.bundled()
         let dw = try #require(suite.cases.first { $0.name == "mobilenetv2_dw3x3_144_56" })
-        let probe = try Workload.make(dw, backend: "reference", channelLimit: 4)
+        let probe = try Workload.make(dw, backend: "reference", reduction: .init(channelLimit: 4))
         #expect(probe.workScale == 36)  // 144 groups -> 4
         #expect(probe.problem.contains("ic4") && probe.problem.contains("g4"))
         let resize = try #require(suite.cases.first { $0.name == "bilinear_down_4k_to_1080p" })
-        let resizeProbe = try Workload.make(resize, backend: "reference", channelLimit: 1)
-        #expect(resizeProbe.workScale == 3)
-        #expect(resizeProbe.problem.contains("1x1x1080x1920"))
-        #expect(Workload.probeChannelLimit(dw) >= 1)
+        let resizeProbe = try Workload.make(resize, backend: "reference", reduction: .init(channelLimit: 1, spatialDivisor: 8))
+        #expect(resizeProbe.workScale == 24)
+        #expect(resizeProbe.problem.contains("1x1x270x3840_to_1x1x135x1920"))
+        // Every case reduces to a plannable probe of about the target work.
+        for c in suite.cases {
+            let reduction = Workload.probeReduction(c, targetWork: 1e5)
+            let w = try Workload.make(c, backend: "reference", reduction: reduction)
+            #expect(w.workScale >= 1, "\(c.name)")
+            #expect(w.tensorBytes < 64 << 20, "\(c.name): probe tensors \(w.tensorBytes) bytes")
+        }
     }
 
     @Test func unknownBackendAndUnsupportedAlgorithmAreErrors() throws {
@@ -49,7 +55,7 @@ import Testing
         // The reference backend has one algorithm and ignores the request; another non-configurable backend refuses.
         let registry = BackendRegistry([RenamedReference()])
         #expect(throws: BenchError.self) {
-            try Workload.make(conv, backend: "renamed", algorithm: "direct", channelLimit: 1, registry: registry)
+            try Workload.make(conv, backend: "renamed", algorithm: "direct", reduction: .init(channelLimit: 1), registry: registry)
         }
     }
 
