@@ -94,6 +94,32 @@ import Testing
         #expect(skipped.skipped.count == 3 && skipped.skipped.allSatisfy { !$0.reason.isEmpty })
     }
 
+    @Test func configurableBackendGetsThreadsAndAlgorithmAndReportsWorkspace() throws {
+        let registry = BackendRegistry([ReferenceBackend(), Tunable()])
+        let suite = try BenchSuite(json: Data(tinySuite.utf8))
+        let conv = try #require(suite.cases.first { $0.family == "conv" })
+        let forced = try Workload.make(conv, backend: "tunable", threads: 3, algorithm: "slow", registry: registry)
+        #expect(forced.algorithm == "slow@3")
+        #expect(forced.algorithmForced)
+        #expect(forced.workspaceBytes == 1234)
+        let heuristic = try Workload.make(conv, backend: "tunable", threads: 2, registry: registry)
+        #expect(heuristic.algorithm == "fast@2")
+        #expect(throws: BenchError.self) { try Workload.make(conv, backend: "tunable", algorithm: "nope", registry: registry) }
+
+        var options = BenchOptions(backends: ["reference", "tunable"], algorithm: "slow", threads: 2, repetitions: 2,
+                                   maxSeconds: 5, minimumTimedSeconds: 0.001)
+        let report = try BenchRunner(suite: suite, options: options, peak: try samplePeak(), registry: registry).run { _ in }
+        let tunableConv = try #require(report.records.first { $0.backend == "tunable" && $0.caseName == "tiny_conv" })
+        #expect(tunableConv.algorithm == "slow@2" && tunableConv.threads == 2 && tunableConv.workspaceBytes == 1234)
+        #expect(tunableConv.speedupVsReference != nil && !tunableConv.referenceEstimated)
+        #expect(report.notes.allSatisfy { !$0.contains("no selected backend takes") })
+        options.algorithm = "winograd"
+        let none = try BenchRunner(suite: suite, options: options, peak: try samplePeak(), registry: registry).run { _ in }
+        #expect(none.notes.contains { $0.contains("no selected backend takes") })
+        #expect(none.skipped.contains { $0.backend == "tunable" && $0.caseName == "tiny_conv" })
+        #expect(none.records.contains { $0.backend == "reference" && $0.caseName == "tiny_conv" })
+    }
+
     @Test func peakUsesL3OrDramByWorkingSet() throws {
         let peak = try samplePeak()
         #expect(peak.fmaGflops(threads: 1) == 100)
@@ -124,6 +150,38 @@ import Testing
 struct RenamedReference: ConvolutionBackend, PoolingBackend, ResamplingBackend {
     let inner = ReferenceBackend()
     var name: String { "renamed" }
+    func support(for problem: ConvolutionProblem) -> Support { .supported }
+    func convolution(_ problem: ConvolutionProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {
+        inner.convolution(problem, input: input, weight: weight, bias: bias, output: &output)
+    }
+    func support(for problem: ConvTransposeProblem) -> Support { .unsupported("not benchmarked") }
+    func convTranspose(_ problem: ConvTransposeProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {}
+    func support(for problem: Col2ImProblem) -> Support { .unsupported("not benchmarked") }
+    func col2im(_ problem: Col2ImProblem, input: Tensor, output: inout Tensor) {}
+    func support(for problem: PoolingProblem) -> Support { .supported }
+    func pooling(_ problem: PoolingProblem, input: Tensor, output: inout Tensor, indices: inout IndexTensor?) {
+        inner.pooling(problem, input: input, output: &output, indices: &indices)
+    }
+    func support(for problem: ResizeProblem) -> Support { .supported }
+    func resize(_ problem: ResizeProblem, input: Tensor, output: inout Tensor) { inner.resize(problem, input: input, output: &output) }
+    func support(for problem: PixelShuffleProblem) -> Support { .unsupported("not benchmarked") }
+    func pixelShuffle(_ problem: PixelShuffleProblem, input: Tensor, output: inout Tensor) {}
+    func support(for problem: MaxUnpoolProblem) -> Support { .unsupported("not benchmarked") }
+    func maxUnpool(_ problem: MaxUnpoolProblem, input: Tensor, indices: IndexTensor, output: inout Tensor) {}
+}
+
+/// A configurable backend: the reference's loops, an algorithm list, a thread count, and a workspace figure.
+struct Tunable: ConvolutionBackend, PoolingBackend, ResamplingBackend, ConfigurableBackend, WorkspaceReporting {
+    var threads = 1
+    var forced: String? = nil
+    let inner = RenamedReference()
+    var name: String { "tunable" }
+    var convolutionAlgorithms: [String] { ["fast", "slow"] }
+    func configured(threads: Int?, convolutionAlgorithm: String?) throws -> any Backend {
+        Tunable(threads: threads ?? self.threads, forced: convolutionAlgorithm)
+    }
+    func convolutionAlgorithm(for problem: ConvolutionProblem) -> String { "\(forced ?? "fast")@\(threads)" }
+    func workspaceBytes(for problem: ConvolutionProblem) -> Int { 1234 }
     func support(for problem: ConvolutionProblem) -> Support { .supported }
     func convolution(_ problem: ConvolutionProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {
         inner.convolution(problem, input: input, weight: weight, bias: bias, output: &output)
