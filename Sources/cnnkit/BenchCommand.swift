@@ -20,7 +20,8 @@ struct BenchCommand: ParsableCommand {
             algorithm) against the FMA peak, pooling and resizing in GB/s (each tensor counted once) against the copy \
             bandwidth of L3-resident data, or of DRAM when the tensors exceed the L3 cache. %roof is the rate over \
             min(FMA peak, FLOP/byte x bandwidth). vs ref is the reference backend's median over this one; '~' marks a \
-            reference time estimated from a reduced problem (fewer channels) when the reference did not run.
+            reference time estimated from a reduced problem (fewer channels, a shorter first spatial axis) when \
+            the reference did not run.
 
             The reference backend is slow: it skips every case whose estimated time (from the reduced problem) for \
             the warm-up and the timed runs exceeds --max-seconds; any backend skips a case when its first run shows \
@@ -28,7 +29,7 @@ struct BenchCommand: ParsableCommand {
 
             Machine peak comes from `cnnkit bench --peak` (C probes: AVX2 FMA chains, array copies), cached in \
             $XDG_CACHE_HOME/cnnkit/peak.json (~/.cache/cnnkit/peak.json); without a cache entry for this CPU the \
-            first run measures it (about 10 s).
+            first run measures it (a few seconds).
             """
     )
 
@@ -69,6 +70,12 @@ struct BenchCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
         guard maxSeconds > 0 else { throw ValidationError("--max-seconds must be positive, got \(maxSeconds)") }
+        if let filter, (try? Regex(filter)) == nil {
+            throw ValidationError("--filter \(filter) is not a valid regular expression")
+        }
+        // Export the thread count before anything touches the registry: a backend may read it when it is created.
+        setenv("CNNKIT_NUM_THREADS", "\(threads ?? ProcessInfo.processInfo.activeProcessorCount)", 1)
+        _ = try resolveBackends(BackendRegistry.shared)
     }
 
     func run() throws {
@@ -77,9 +84,7 @@ struct BenchCommand: ParsableCommand {
             print(BenchTable.machineSummary(measured))
             return
         }
-        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        // Before any backend runs: backends that read their thread count from the environment see it.
-        setenv("CNNKIT_NUM_THREADS", "\(threadCount)", 1)
+        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount  // exported in validate()
 
         let loaded = try loadSuite()
         let registry = BackendRegistry.shared
