@@ -1,14 +1,15 @@
 import ArgumentParser
 
-// Placeholder root for the `bench` branch only: the CLI root with every subcommand lives on the `cli-tool` branch;
-// at merge, add `BenchCommand.self` to its `subcommands:` list and drop this file's copy.
-
-/// The `cnnkit` command.
+/// The `cnnkit` command-line tool: one subcommand per file in this folder.
+///
+/// To add a subcommand, add a file with a `ParsableCommand` and list its type in `subcommands` below.
 @main
 struct CNNKitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cnnkit",
-        abstract: "Convolution, pooling and resampling on images and tensors, through any CNNKit backend.",
-        subcommands: [BenchCommand.self]
+        abstract: "Convolution, pooling and resampling on float32 tensors (ONNX semantics).",
+        subcommands: [
+            ConformanceCommand.self, BenchCommand.self,
+        ]
     )
 }
