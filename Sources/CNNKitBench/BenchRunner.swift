@@ -64,6 +64,9 @@ public struct BenchRecord: Codable, Sendable {
     public var referenceEstimated: Bool
     /// On reference rows: the estimate from the reduced probe (ms per run), to judge the estimator.
     public var referenceEstimateMs: Double? = nil
+    /// Process CPU seconds per wall-clock second over the timed runs: about `threads` when the backend's threads
+    /// ran undisturbed (busy-waiting counts as busy), lower when other work took the cores or threads idled.
+    public var cpuPerWall: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case caseName = "case", backend, algorithm, threads
@@ -72,7 +75,7 @@ public struct BenchRecord: Codable, Sendable {
         case problem, metric, runs
         case peakBasis = "peak_basis", rooflineFraction = "roofline_fraction"
         case speedupVsReference = "speedup_vs_reference", referenceEstimated = "reference_estimated"
-        case referenceEstimateMs = "reference_estimate_ms"
+        case referenceEstimateMs = "reference_estimate_ms", cpuPerWall = "cpu_per_wall"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -97,6 +100,7 @@ public struct BenchRecord: Codable, Sendable {
         try c.encode(speedupVsReference, forKey: .speedupVsReference)
         try c.encode(referenceEstimated, forKey: .referenceEstimated)
         try c.encode(referenceEstimateMs, forKey: .referenceEstimateMs)
+        try c.encode(cpuPerWall, forKey: .cpuPerWall)
     }
 }
 
@@ -230,13 +234,15 @@ public struct BenchRunner {
                     continue
                 }
                 let samples: [Double]
+                let cpuPerWall: Double
                 switch time(workload) {
                 case .tooSlow(let first):
                     skip(c, backend, String(format: "the warm-up run took %.3g s; %d runs would exceed --max-seconds %g",
                                             first, options.repetitions, options.maxSeconds))
                     continue
-                case .measured(let measured):
+                case .measured(let measured, let ratio):
                     samples = measured
+                    cpuPerWall = ratio
                 }
                 let sorted = samples.sorted()
                 let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : 0.5 * (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2])
@@ -249,6 +255,7 @@ public struct BenchRunner {
                     problem: workload.problem, metric: c.metric, runs: samples.count, peakBasis: nil, rooflineFraction: nil,
                     speedupVsReference: nil, referenceEstimated: false)
                 rate(&record, c, threads: threads)
+                record.cpuPerWall = cpuPerWall
                 if isReference { record.referenceEstimateMs = referenceEstimate.map { $0 * 1e3 } }
                 if let referenceMedian {
                     record.speedupVsReference = referenceMedian / median
@@ -287,7 +294,8 @@ public struct BenchRunner {
     }
 
     enum Timing {
-        case measured([Double])
+        /// Seconds per run, and process CPU seconds per wall second over them.
+        case measured([Double], Double)
         case tooSlow(Double)
     }
 
@@ -312,12 +320,14 @@ public struct BenchRunner {
         let runs = max(options.repetitions, min(1000, wanted, budgetRuns))
         var samples: [Double] = []
         samples.reserveCapacity(runs)
+        let cpuStart = processCPUSeconds(), wallStart = monotonicSeconds()
         for _ in 0..<runs {
             start = monotonicSeconds()
             workload.run()
             samples.append(monotonicSeconds() - start)
         }
-        return .measured(samples)
+        let wall = monotonicSeconds() - wallStart
+        return .measured(samples, wall > 0 ? (processCPUSeconds() - cpuStart) / wall : 0)
     }
 
     /// Seconds per run of the reference backend on the full case, from a reduced problem (``Workload/probeReduction(_:targetWork:)``)
@@ -335,6 +345,13 @@ public struct BenchRunner {
         }
         return best * probe.workScale
     }
+}
+
+/// User + system CPU seconds of the whole process (all threads).
+public func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + 1e-9 * Double(t.tv_nsec)
 }
 
 /// CLOCK_MONOTONIC in seconds.

@@ -138,6 +138,12 @@ struct BenchCommand: ParsableCommand {
         }
         print(String(format: "\n%d records, %d skipped; load average %.2f at the end",
                      report.records.count, report.skipped.count, report.loadAverageEnd))
+        let busy = report.records.compactMap { r in r.cpuPerWall.map { $0 / Double(max(1, r.threads)) } }.sorted()
+        if !busy.isEmpty {
+            print(String(format: "CPU time per thread per wall second during the timed runs: median %.2f, lowest %.2f "
+                         + "(1.00 = the threads had their cores; lower = other work or idle threads)",
+                         busy[busy.count / 2], busy[0]))
+        }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -72,6 +72,7 @@ import Testing
             #expect(record.threads == 1, "the reference backend is single-threaded")
             #expect(record.peakFraction != nil && record.peakFraction! > 0)
             #expect(record.speedupVsReference == 1)
+            #expect((record.cpuPerWall ?? 0) > 0)
         }
         let conv = try #require(report.records.first { $0.caseName == "tiny_conv" })
         #expect(conv.gflops != nil && conv.peakBasis?.hasPrefix("fma") == true)
