@@ -61,9 +61,12 @@ public enum BenchTable {
     /// The machine block printed above a table and by `--peak`.
     public static func machineSummary(_ p: MachinePeak) -> String {
         let l3 = p.l3Bytes > 0 ? "\(p.l3Bytes >> 20) MiB" : "unknown"
+        let avx512 = p.fmaAvx512GflopsN > 0
+            ? "\n(this CPU also has AVX-512: \(f1(p.fmaAvx512Gflops1)) GFLOP/s with 1 thread, \(f1(p.fmaAvx512GflopsN)) with \(p.threadsN); %peak uses AVX2)"
+            : ""
         return """
             machine: \(p.cpuModel), \(p.logicalCores) logical cores, L3 \(l3)
-            peak FMA (AVX2, fp32): \(f1(p.fmaGflops1)) GFLOP/s with 1 thread, \(f1(p.fmaGflopsN)) GFLOP/s with \(p.threadsN)
+            peak FMA (AVX2, fp32): \(f1(p.fmaGflops1)) GFLOP/s with 1 thread, \(f1(p.fmaGflopsN)) GFLOP/s with \(p.threadsN)\(avx512)
             copy, DRAM (2 x \(p.dramBufferBytes >> 20) MiB): \(f1(p.dramCopyGbs1)) GB/s with 1 thread, \(f1(p.dramCopyGbsN)) GB/s with \(p.threadsN); \(f1(p.dramStreamCopyGbsN)) GB/s with streaming stores
             copy, L3-resident (2 x \(p.l3BufferBytes >> 20) MiB): \(f1(p.l3CopyGbs1)) GB/s with 1 thread, \(f1(p.l3CopyGbsN)) GB/s with \(p.threadsN)
             (copy rates count bytes read + bytes written; measured \(p.measuredAt), load average then \(String(format: "%.2f", p.loadAverage)))

@@ -16,6 +16,9 @@ public struct MachinePeak: Codable, Sendable {
     /// AVX2 FMA GFLOP/s (2 FLOP per lane per FMA) with 1 and N threads.
     public var fmaGflops1: Double
     public var fmaGflopsN: Double
+    /// The same with 512-bit FMA, 0 without AVX-512 (informational: the fractions use the AVX2 figures).
+    public var fmaAvx512Gflops1: Double = 0
+    public var fmaAvx512GflopsN: Double = 0
     /// Copy GB/s (read + write bytes) of an array far larger than L3 with ordinary stores, 1 and N threads.
     public var dramCopyGbs1: Double
     public var dramCopyGbsN: Double
@@ -34,6 +37,7 @@ public struct MachinePeak: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case cpuModel = "cpu_model", logicalCores = "logical_cores", l3Bytes = "l3_bytes", threadsN = "threads_n"
         case fmaGflops1 = "fma_gflops_1", fmaGflopsN = "fma_gflops_n"
+        case fmaAvx512Gflops1 = "fma_avx512_gflops_1", fmaAvx512GflopsN = "fma_avx512_gflops_n"
         case dramCopyGbs1 = "dram_copy_gbs_1", dramCopyGbsN = "dram_copy_gbs_n", dramStreamCopyGbsN = "dram_stream_copy_gbs_n"
         case l3CopyGbs1 = "l3_copy_gbs_1", l3CopyGbsN = "l3_copy_gbs_n"
         case dramBufferBytes = "dram_buffer_bytes", l3BufferBytes = "l3_buffer_bytes"
@@ -75,6 +79,11 @@ public struct MachinePeak: Codable, Sendable {
         let fma1 = ck_probe_fma_gflops(1, 0.01, Int32(fmaTrials))
         progress("FMA, \(cores) threads")
         let fmaN = ck_probe_fma_gflops(Int32(cores), 0.01, Int32(fmaTrials))
+        var avx512: (Double, Double) = (0, 0)
+        if ck_probe_has_avx512() != 0 {
+            progress("FMA with AVX-512, 1 and \(cores) threads")
+            avx512 = (ck_probe_fma512_gflops(1, 0.01, Int32(fmaTrials)), ck_probe_fma512_gflops(Int32(cores), 0.01, Int32(fmaTrials)))
+        }
         guard let l3Arena = ck_probe_arena_create(Int64(l3Buffer)) else {
             throw BenchError("cannot allocate 2 x \(l3Buffer) bytes for the L3 copy probe")
         }
@@ -97,7 +106,7 @@ public struct MachinePeak: Codable, Sendable {
         ck_probe_arena_destroy(dramArena)
         return MachinePeak(
             cpuModel: Self.cpuModel(), logicalCores: cores, l3Bytes: l3, threadsN: cores, fmaGflops1: fma1,
-            fmaGflopsN: fmaN, dramCopyGbs1: dram1, dramCopyGbsN: dramN, dramStreamCopyGbsN: streamN,
+            fmaGflopsN: fmaN, fmaAvx512Gflops1: avx512.0, fmaAvx512GflopsN: avx512.1, dramCopyGbs1: dram1, dramCopyGbsN: dramN, dramStreamCopyGbsN: streamN,
             l3CopyGbs1: l3c1, l3CopyGbsN: l3cN, dramBufferBytes: dramBytes, l3BufferBytes: l3Buffer,
             loadAverage: Self.loadAverage(), measuredAt: ISO8601DateFormatter().string(from: Date()))
     }

@@ -32,6 +32,15 @@ void ck_probe_trim_heap(void) {
 #endif
 }
 
+int ck_probe_has_avx512(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
 int64_t ck_probe_l3_bytes(void) {
 #ifdef _SC_LEVEL3_CACHE_SIZE
     long size = sysconf(_SC_LEVEL3_CACHE_SIZE);
@@ -77,6 +86,46 @@ __attribute__((target("avx2,fma"))) static void fma_chains(uint64_t iterations) 
         "vfmadd231ps %%ymm12, %%ymm13, %%ymm9\n\t"
         "vfmadd231ps %%ymm12, %%ymm13, %%ymm10\n\t"
         "vfmadd231ps %%ymm12, %%ymm13, %%ymm11\n\t"
+        "sub $1, %[n]\n\t"
+        "jnz 1b\n\t"
+        "vzeroupper\n\t"
+        : [n] "+r"(iterations)
+        :
+        : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+          "xmm12", "xmm13");
+}
+
+/// `iterations` × 12 independent 512-bit vfmadd231ps on zmm0–zmm11 (operands zmm12, zmm13, all zero).
+__attribute__((target("avx512f"))) static void fma512_chains(uint64_t iterations) {
+    if (iterations == 0) return;
+    __asm__ __volatile__(
+        "vpxord %%zmm0, %%zmm0, %%zmm0\n\t"
+        "vpxord %%zmm1, %%zmm1, %%zmm1\n\t"
+        "vpxord %%zmm2, %%zmm2, %%zmm2\n\t"
+        "vpxord %%zmm3, %%zmm3, %%zmm3\n\t"
+        "vpxord %%zmm4, %%zmm4, %%zmm4\n\t"
+        "vpxord %%zmm5, %%zmm5, %%zmm5\n\t"
+        "vpxord %%zmm6, %%zmm6, %%zmm6\n\t"
+        "vpxord %%zmm7, %%zmm7, %%zmm7\n\t"
+        "vpxord %%zmm8, %%zmm8, %%zmm8\n\t"
+        "vpxord %%zmm9, %%zmm9, %%zmm9\n\t"
+        "vpxord %%zmm10, %%zmm10, %%zmm10\n\t"
+        "vpxord %%zmm11, %%zmm11, %%zmm11\n\t"
+        "vpxord %%zmm12, %%zmm12, %%zmm12\n\t"
+        "vpxord %%zmm13, %%zmm13, %%zmm13\n\t"
+        "1:\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm0\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm1\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm2\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm3\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm4\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm5\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm6\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm7\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm8\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm9\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm10\n\t"
+        "vfmadd231ps %%zmm12, %%zmm13, %%zmm11\n\t"
         "sub $1, %[n]\n\t"
         "jnz 1b\n\t"
         "vzeroupper\n\t"
@@ -136,7 +185,7 @@ __attribute__((target("avx2"))) static void copy_block(float *dst, const float *
 
 typedef struct probe_job {
     const int *go;         // threads spin until *go != 0, so they start together
-    int kind;              // 0 = FMA, 1 = copy
+    int kind;              // 0 = FMA (AVX2), 1 = copy, 2 = FMA (AVX-512)
     uint64_t iterations;   // FMA loop trips, or copy passes
     float *dst;
     const float *src;
@@ -153,6 +202,8 @@ static void *probe_thread(void *argument) {
 #if defined(__x86_64__)
     if (job->kind == 0) {
         fma_chains(job->iterations);
+    } else if (job->kind == 2) {
+        fma512_chains(job->iterations);
     } else {
         for (uint64_t pass = 0; pass < job->iterations; pass++) copy_block(job->dst, job->src, job->bytes, job->streaming);
     }
@@ -186,15 +237,14 @@ static double run_jobs(probe_job *jobs, int threads) {
     return last - first;
 }
 
-double ck_probe_fma_gflops(int threads, double seconds, int trials) {
-    if (threads < 1 || !ck_probe_has_avx2_fma()) return 0;
+static double fma_gflops(int kind, int lanes, int threads, double seconds, int trials) {
     probe_job *jobs = calloc((size_t)threads, sizeof(probe_job));
     if (!jobs) return 0;
     // Calibrate on one thread: grow the trip count until a run takes >= 2 ms, then scale to `seconds`.
     uint64_t trips = 1u << 12;
     for (;;) {
         probe_job one = {0};
-        one.kind = 0;
+        one.kind = kind;
         one.iterations = trips;
         double elapsed = run_jobs(&one, 1);
         if (elapsed >= 0.002 || trips > (1ull << 40)) {
@@ -207,17 +257,27 @@ double ck_probe_fma_gflops(int threads, double seconds, int trials) {
     double best = 0;
     for (int trial = 0; trial < (trials < 1 ? 1 : trials); trial++) {
         for (int t = 0; t < threads; t++) {
-            jobs[t].kind = 0;
+            jobs[t].kind = kind;
             jobs[t].iterations = trips;
         }
         double elapsed = run_jobs(jobs, threads);
         if (elapsed > 0) {
-            double rate = (double)trips * FMA_CHAINS * FMA_LANES * 2.0 * threads / elapsed * 1e-9;
+            double rate = (double)trips * FMA_CHAINS * lanes * 2.0 * threads / elapsed * 1e-9;
             if (rate > best) best = rate;
         }
     }
     free(jobs);
     return best;
+}
+
+double ck_probe_fma_gflops(int threads, double seconds, int trials) {
+    if (threads < 1 || !ck_probe_has_avx2_fma()) return 0;
+    return fma_gflops(0, FMA_LANES, threads, seconds, trials);
+}
+
+double ck_probe_fma512_gflops(int threads, double seconds, int trials) {
+    if (threads < 1 || !ck_probe_has_avx512()) return 0;
+    return fma_gflops(2, 2 * FMA_LANES, threads, seconds, trials);
 }
 
 struct ck_probe_arena {

@@ -133,6 +133,7 @@ import Testing
     @Test func probesMeasureSomething() {
         guard ck_probe_has_avx2_fma() != 0 else { return }
         #expect(ck_probe_fma_gflops(1, 0.002, 2) > 1)
+        if ck_probe_has_avx512() != 0 { #expect(ck_probe_fma512_gflops(1, 0.002, 2) > 1) }
         let arena = ck_probe_arena_create(1 << 20)
         defer { ck_probe_arena_destroy(arena) }
         #expect(ck_probe_copy_gbs(arena, 2, 0, 1 << 20, 2, 2) > 0.1)
@@ -206,7 +207,7 @@ struct Tunable: ConvolutionBackend, PoolingBackend, ResamplingBackend, Configura
 func samplePeak() throws -> MachinePeak {
     let json = """
         {"cpu_model": "test", "logical_cores": 2, "l3_bytes": 33554432, "threads_n": 2,
-         "fma_gflops_1": 100, "fma_gflops_n": 190, "dram_copy_gbs_1": 20, "dram_copy_gbs_n": 38,
+         "fma_gflops_1": 100, "fma_gflops_n": 190, "fma_avx512_gflops_1": 0, "fma_avx512_gflops_n": 0, "dram_copy_gbs_1": 20, "dram_copy_gbs_n": 38,
          "dram_stream_copy_gbs_n": 60, "l3_copy_gbs_1": 70, "l3_copy_gbs_n": 120,
          "dram_buffer_bytes": 268435456, "l3_buffer_bytes": 8388608, "load_average": 0, "measured_at": "now"}
         """

@@ -22,6 +22,14 @@ int ck_probe_has_avx2_fma(void);
 /// moments when the cores are free. Returns 0 when AVX2/FMA is missing or threads < 1.
 double ck_probe_fma_gflops(int threads, double seconds, int trials);
 
+/// 1 when the CPU and OS support AVX-512F, else 0.
+int ck_probe_has_avx512(void);
+
+/// As ck_probe_fma_gflops with 512-bit vfmadd231ps (zmm registers): the peak of code that uses AVX-512, for
+/// machines that have it (informational: CNNKit's kernels and the %peak of `cnnkit bench` use AVX2).
+/// Returns 0 when AVX-512F is missing or threads < 1.
+double ck_probe_fma512_gflops(int threads, double seconds, int trials);
+
 /// Two page-aligned buffers of `bytes` each (a multiple of 4 KiB) for the copy probe, written once so their pages
 /// are resident. NULL when allocation fails or `bytes` < 4096.
 typedef struct ck_probe_arena ck_probe_arena;
