@@ -220,7 +220,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"onnxruntime_version": onnxruntime.__version__, "threads": args.threads, "backend": backend,
-                       "machine": report.get("machine"), "rows": rows}, f, indent=1)
+                       "machine": report.get("machine"), "rows": rows, "cnnkit": report}, f, indent=1)
 
 
 def rate(case, ms):
