@@ -1,2 +1,0 @@
-import CNNKit
-print(BackendRegistry.shared.names)
