@@ -17,16 +17,22 @@ let package = Package(
         .target(name: "CNNKit"),
         // Case-folder loader and ONNX-attribute mapping shared by `cnnkit conformance` and the tests.
         .target(name: "CNNKitConformance", dependencies: ["CNNKit"]),
+        // libpng (Debian libpng-dev) as a system library, wrapped by a small C target that turns libpng's
+        // longjmp errors into status codes, and the PNG / .npy image I/O the `cnnkit` tool and the tests use.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "CPNGShim", dependencies: ["CPNG"]),
+        .target(name: "CNNKitImageIO", dependencies: ["CNNKit", "CPNGShim"]),
         .executableTarget(
             name: "cnnkit",
             dependencies: [
-                "CNNKit", "CNNKitConformance",
+                "CNNKit", "CNNKitConformance", "CNNKitImageIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "CNNKitTests",
-            dependencies: ["CNNKit", "CNNKitConformance"],
+            dependencies: ["CNNKit", "CNNKitConformance", "CNNKitImageIO", "cnnkit"],
             exclude: ["Fixtures"]
         ),
     ]
