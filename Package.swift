@@ -32,7 +32,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CNNKitTests",
-            dependencies: ["CNNKit", "CNNKitConformance", "CNNKitImageIO", "cnnkit"],
+            dependencies: ["CNNKit", "CNNKitConformance", "CNNKitImageIO"],
             exclude: ["Fixtures"]
         ),
     ]

@@ -123,3 +123,10 @@ func runReportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode(1)
     }
 }
+
+/// Throws when an operation produced an image with no pixels (e.g. a window larger than the image).
+func requireNonEmpty(_ result: Tensor, input: ImageFile, inputPath: String, what: String) throws(CLIError) {
+    guard result.shape.contains(0) else { return }
+    let shape = input.tensor.shape
+    throw CLIError("\(inputPath): \(what) leaves no pixels (\(shape[3])x\(shape[2]) image → output shape \(result.shape))")
+}

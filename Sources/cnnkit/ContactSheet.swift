@@ -8,10 +8,14 @@ import CNNKit
 ///   with the map's name in white 5×7 letters scaled by `s`;
 /// - a gap of 4 between tiles and around the edge, background gray 0.2;
 /// - sheet size `columns·W + (columns + 1)·4` × `rows·(H + 9·s) + (rows + 1)·4`.
-/// Each tile is its map min–max stretched to [0, 1] (a constant map is black).
+/// Each tile is its map stretched to [0, 1] from its minimum to its 99.5th percentile, values above clamped (a few
+/// very strong responses, such as the edge the zero padding makes at the image border, would otherwise leave the
+/// rest of the map nearly black); a constant map is black.
 enum ContactSheet {
     static let gap = 4
     static let background: Float = 0.2
+    /// The percentile of a map that becomes white.
+    static let whitePercentile = 0.995
 
     static func labelScale(tileWidth: Int) -> Int { min(3, max(1, tileWidth / 150)) }
 
@@ -40,20 +44,24 @@ enum ContactSheet {
                 labels[map], into: &pixels, width: width, x: left + 2 * scale, y: top + scale, scale: scale,
                 maxX: left + tileWidth, value: 1)
             let values = maps.scalars[map * plane..<(map + 1) * plane]
-            var low = Float.infinity, high = -Float.infinity
-            for value in values where value.isFinite {
-                low = min(low, value)
-                high = max(high, value)
-            }
+            let (low, high) = stretchRange(values)
             let range = high - low
             for y in 0..<tileHeight {
                 for x in 0..<tileWidth {
                     let value = values[values.startIndex + y * tileWidth + x]
-                    let stretched = range > 0 && value.isFinite ? (value - low) / range : 0
+                    let stretched = range > 0 && value.isFinite ? min(1, max(0, (value - low) / range)) : 0
                     pixels[(top + band + y) * width + left + x] = stretched
                 }
             }
         }
         return try Tensor(shape: [1, 1, height, width], scalars: pixels)
+    }
+
+    /// The minimum and the ``whitePercentile`` of the finite values (the maximum if that equals the minimum).
+    static func stretchRange(_ values: ArraySlice<Float>) -> (low: Float, high: Float) {
+        let sorted = values.filter(\.isFinite).sorted()
+        guard let low = sorted.first, let highest = sorted.last else { return (0, 0) }
+        let high = sorted[Int((Double(sorted.count - 1) * whitePercentile).rounded(.down))]
+        return (low, high > low ? high : highest)
     }
 }

@@ -62,8 +62,8 @@ struct FeaturesCommand: ParsableCommand {
         discussion: """
             One convolution layer with the kernel bank (every kernel centred in the largest size and applied to \
             the mean of the colour channels, zero 'same' padding), ReLU, K×K max pooling (stride K), bilinear \
-            up-sampling back to the input size; then one tile per feature map, each min–max stretched to 0–255, \
-            with its kernel's name above it. Grid: min(M, 4) columns; tiles W×H under a label band 9·s pixels high \
+            up-sampling back to the input size; then one tile per feature map, each stretched to 0–255 from its minimum, \
+            with its kernel's name above it (white = the 99.5th percentile). Grid: min(M, 4) columns; tiles W×H under a label band 9·s pixels high \
             (s = W/150 clamped to 1…3); 4-pixel gaps. Default bank: \(Kernels.defaultFeatureBank).
 
             IN may be a folder (OUT is then a folder of .png sheets). \

@@ -55,7 +55,10 @@ struct FileRunner {
         let image = try clock.measure("read") { try ImageIO.read(inputPath) }
         for note in image.notes { Console.note(note) }
         try operation(image, inputPath, outputPath, &clock)
-        if common.time { print("\(inputPath): \(clock.summary)") }
+        if common.time {
+            Console.clearProgress()
+            print("\(inputPath): \(clock.summary)")
+        }
     }
 
     private func runFolder(_ operation: Operation) throws {

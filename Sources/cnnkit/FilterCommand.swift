@@ -45,6 +45,7 @@ struct FilterCommand: ParsableCommand {
                     try ImageOperations.filter(image.tensor, spec, mode: mode, padding: padding, stride: stride, backend: backend)
                 }
                 clock.noteBackend(used)
+                try requireNonEmpty(result, input: image, inputPath: inputPath, what: "filtering with --kernel \(kernel)")
                 try clock.measure("write") {
                     try ImageIO.write(result, to: outputPath, normalize: outputOptions.normalize, npyRank: image.storedRank)
                 }

@@ -57,12 +57,13 @@ struct PoolCommand: ParsableCommand {
             guard stride >= 1 else { throw CLIError("--stride \(stride): expected a stride >= 1 (input \(input))") }
             guard padding >= 0 else { throw CLIError("--padding \(padding): expected padding >= 0 (input \(input))") }
             let backend = try common.prepare()
-            try FileRunner(input: input, output: output, common: common).run { image, _, outputPath, clock in
+            try FileRunner(input: input, output: output, common: common).run { image, inputPath, outputPath, clock in
                 let (result, used) = try clock.measure("pool") {
                     try ImageOperations.pool(
                         image.tensor, kind: kind, kernel: kernel, stride: stride, padding: padding, ceil: ceil, backend: backend)
                 }
                 clock.noteBackend(used)
+                try requireNonEmpty(result, input: image, inputPath: inputPath, what: "pooling with --kernel \(kernel)")
                 try clock.measure("write") {
                     try ImageIO.write(result, to: outputPath, normalize: outputOptions.normalize, npyRank: image.storedRank)
                 }

@@ -73,7 +73,7 @@ struct ResizeCommand: ParsableCommand {
             var requested: (width: Int, height: Int)?
             if let scale {
                 guard scale.isFinite, scale > 0 else {
-                    throw CLIError("--scale \(scale): expected a finite factor > 0 (input \(input))")
+                    throw CLIError("--scale \(String(format: "%g", scale)): expected a finite factor > 0 (input \(input))")
                 }
             }
             if let size {
@@ -99,9 +99,7 @@ struct ResizeCommand: ParsableCommand {
                     }
                 }
                 clock.noteBackend(used)
-                guard !result.shape.contains(0) else {
-                    throw CLIError("\(inputPath): the resized image \(result.shape) would be empty; use a larger --scale")
-                }
+                try requireNonEmpty(result, input: image, inputPath: inputPath, what: "the resized image")
                 try clock.measure("write") {
                     try ImageIO.write(result, to: outputPath, normalize: outputOptions.normalize, npyRank: image.storedRank)
                 }
