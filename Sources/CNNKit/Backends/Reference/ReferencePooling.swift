@@ -36,7 +36,7 @@ extension ReferenceBackend {
         }
     }
 
-    /// Max, average, Lp and stochastic pooling over ``forEachWindow(_:_:)``; see ``PoolingKind`` for each rule.
+    /// Max, average, Lp and stochastic pooling over `forEachWindow(_:_:)`; see ``PoolingKind`` for each rule.
     ///
     /// A window with no tap inside the input (all in padding) gives −∞ and index −1 for max, NaN (0/0) for average
     /// without padding counted, 0 for Lp and 0 for stochastic pooling.
