@@ -35,6 +35,7 @@ public struct ImageFile: Sendable {
     /// Things the user should know, e.g. that an alpha channel was dropped.
     public var notes: [String]
 
+    /// An image file's contents; `tensor` must be `[N, C, H, W]`.
     public init(tensor: Tensor, format: ImageFileFormat, storedRank: Int, notes: [String] = []) {
         self.tensor = tensor
         self.format = format

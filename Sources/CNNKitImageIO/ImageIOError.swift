@@ -23,17 +23,20 @@ public struct ImageIOError: Error, Sendable, Hashable, CustomStringConvertible {
         case unknownFormat
     }
 
+    /// What kind of problem this is.
     public var kind: Kind
     /// The file at fault, as the user named it.
     public var path: String
     /// What went wrong, in a few words.
     public var problem: String
 
+    /// An error about the file at `path`.
     public init(_ kind: Kind, path: String, problem: String) {
         self.kind = kind
         self.path = path
         self.problem = problem
     }
 
+    /// `path: problem`, one line.
     public var description: String { "\(path): \(problem)" }
 }

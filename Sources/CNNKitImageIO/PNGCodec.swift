@@ -8,7 +8,9 @@ public enum PNGCodec {
     public struct Decoded: Sendable {
         /// Float32 samples, `[channels, height, width]` in C order, value / 255 (8-bit) or / 65535 (16-bit).
         public var planes: [Float]
+        /// Pixels per row.
         public var width: Int
+        /// Rows.
         public var height: Int
         /// 1 (gray) or 3 (RGB) after the alpha channel, if any, was dropped.
         public var channels: Int

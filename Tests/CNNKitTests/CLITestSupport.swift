@@ -39,8 +39,8 @@ enum CLI {
         var errorLines: [String] { stderr.split(separator: "\n").map(String.init).filter { !$0.isEmpty } }
     }
 
-    /// Runs `cnnkit arguments…` in `folder` and waits for it.
-    static func run(_ arguments: [String], in folder: URL? = nil) throws -> Result {
+    /// Runs `cnnkit arguments…` in `folder` and waits for it (without blocking a thread of the test pool).
+    static func run(_ arguments: [String], in folder: URL? = nil) async throws -> Result {
         guard let executable else {
             Issue.record("the cnnkit executable was not found next to the test bundle; run `swift build` first")
             return Result(status: -1, stdout: "", stderr: "")
@@ -61,8 +61,13 @@ enum CLI {
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
         process.standardError = err
-        try process.run()
-        process.waitUntilExit()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
         try out.close()
         try err.close()
         return Result(
@@ -73,7 +78,7 @@ enum CLI {
 }
 
 /// A fresh temporary folder, removed at the end of the test.
-final class TemporaryFolder {
+final class ScratchFolder {
     let url: URL
     init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("cnnkit-cli-tests-\(UUID().uuidString)")

@@ -35,9 +35,9 @@ struct CLITests {
         return out
     }
 
-    @Test func sobelMatchesIndependentComputation() throws {
-        let folder = try TemporaryFolder()
-        let result = try CLI.run(["filter", CLI.photo, folder.path("sobel.npy"), "--kernel", "sobel", "--backend", "reference"])
+    @Test func sobelMatchesIndependentComputation() async throws {
+        let folder = try ScratchFolder()
+        let result = try await CLI.run(["filter", CLI.photo, folder.path("sobel.npy"), "--kernel", "sobel", "--backend", "reference"])
         #expect(result.status == 0, "\(result.stderr)")
         let output = try Tensor(npyFile: URL(fileURLWithPath: folder.path("sobel.npy")))
         #expect(output.shape == [3, 300, 451], "a PNG input writes [C, H, W] .npy")
@@ -47,7 +47,7 @@ struct CLITests {
         #expect(expected.max()! > 1, "the photo has strong edges")
 
         // The PNG output of the same filter is the clamped, 8-bit quantised magnitude.
-        let png = try CLI.run(["filter", CLI.photo, folder.path("sobel.png"), "--kernel", "sobel", "--backend", "reference"])
+        let png = try await CLI.run(["filter", CLI.photo, folder.path("sobel.png"), "--kernel", "sobel", "--backend", "reference"])
         #expect(png.status == 0, "\(png.stderr)")
         let written = try readImage(folder.path("sobel.png"))
         #expect(written.shape == [1, 3, 300, 451])
@@ -55,18 +55,18 @@ struct CLITests {
         #expect(maxAbsDifference(written, try Tensor(shape: [1, 3, 300, 451], scalars: quantised)) < 1.5 / 255)
     }
 
-    @Test func builtinKernelsValidPaddingStrideAndNpyKernel() throws {
-        let folder = try TemporaryFolder()
+    @Test func builtinKernelsValidPaddingStrideAndNpyKernel() async throws {
+        let folder = try ScratchFolder()
         // A [kH, kW] kernel file is applied per channel; a 1×1 kernel of 0.5 halves the image.
         try Tensor(shape: [1, 1], scalars: [0.5]).writeNPY(to: URL(fileURLWithPath: folder.path("k.npy")))
-        let scaled = try CLI.run(["filter", CLI.photo, folder.path("scaled.npy"), "--kernel", folder.path("k.npy")])
+        let scaled = try await CLI.run(["filter", CLI.photo, folder.path("scaled.npy"), "--kernel", folder.path("k.npy")])
         #expect(scaled.status == 0, "\(scaled.stderr)")
         let photo = try readImage(CLI.photo)
         let scaledOut = try Tensor(npyFile: URL(fileURLWithPath: folder.path("scaled.npy")))
         #expect(zip(scaledOut.scalars, photo.scalars).allSatisfy { abs($0 - $1 / 2) < 1e-7 })
 
         // valid padding with a 5×5 box and stride 2: floor((L − 5) / 2) + 1.
-        let box = try CLI.run(["filter", CLI.photo, folder.path("box.npy"), "--kernel", "box:5", "--padding", "valid", "--stride", "2"])
+        let box = try await CLI.run(["filter", CLI.photo, folder.path("box.npy"), "--kernel", "box:5", "--padding", "valid", "--stride", "2"])
         #expect(box.status == 0, "\(box.stderr)")
         let boxOut = try Tensor(npyFile: URL(fileURLWithPath: folder.path("box.npy")))
         #expect(boxOut.shape == [3, 148, 224])
@@ -76,30 +76,30 @@ struct CLITests {
 
         // A full layer [M, C, kH, kW] = [1, 3, 1, 1] averaging the channels gives one gray channel (a PNG).
         try Tensor(shape: [1, 3, 1, 1], scalars: [1.0 / 3, 1.0 / 3, 1.0 / 3]).writeNPY(to: URL(fileURLWithPath: folder.path("gray.npy")))
-        let gray = try CLI.run(["filter", CLI.photo, folder.path("gray.png"), "--kernel", folder.path("gray.npy")])
+        let gray = try await CLI.run(["filter", CLI.photo, folder.path("gray.png"), "--kernel", folder.path("gray.npy")])
         #expect(gray.status == 0, "\(gray.stderr)")
         #expect(try readImage(folder.path("gray.png")).shape == [1, 1, 300, 451])
 
         // Every built-in kernel runs (on a small crop of the photo, to keep this quick).
         let small = folder.path("small.png")
-        #expect(try CLI.run(["resize", CLI.photo, small, "--scale", "0.125", "--mode", "area"]).status == 0)
+        #expect(try await CLI.run(["resize", CLI.photo, small, "--scale", "0.125", "--mode", "area"]).status == 0)
         for kernel in ["sobel-x", "sobel-y", "laplacian", "gaussian:1.2", "box:3", "sharpen", "emboss", "gabor:30"] {
-            let run = try CLI.run(["filter", small, folder.path("k-\(kernel).png"), "--kernel", kernel, "--normalize", "--mode", "convolve"])
+            let run = try await CLI.run(["filter", small, folder.path("k-\(kernel).png"), "--kernel", kernel, "--normalize", "--mode", "convolve"])
             #expect(run.status == 0, "\(kernel): \(run.stderr)")
             #expect(try readImage(folder.path("k-\(kernel).png")).shape == [1, 3, 37, 56], "\(kernel)")
         }
         // gaussian:SIGMA has size 2·ceil(3σ)+1: valid padding with σ = 1.2 (size 9) loses 8 pixels per axis.
-        let gaussian = try CLI.run(["filter", small, folder.path("g.npy"), "--kernel", "gaussian:1.2", "--padding", "valid"])
+        let gaussian = try await CLI.run(["filter", small, folder.path("g.npy"), "--kernel", "gaussian:1.2", "--padding", "valid"])
         #expect(gaussian.status == 0)
         #expect(try Tensor(npyFile: URL(fileURLWithPath: folder.path("g.npy"))).shape == [3, 29, 48])
     }
 
     // MARK: pool and resize
 
-    @Test func poolShapesAndValues() throws {
-        let folder = try TemporaryFolder()
+    @Test func poolShapesAndValues() async throws {
+        let folder = try ScratchFolder()
         let photo = try readImage(CLI.photo)
-        let max = try CLI.run(["pool", CLI.photo, folder.path("max.npy"), "--max", "--kernel", "3", "--stride", "2", "--padding", "1"])
+        let max = try await CLI.run(["pool", CLI.photo, folder.path("max.npy"), "--max", "--kernel", "3", "--stride", "2", "--padding", "1"])
         #expect(max.status == 0, "\(max.stderr)")
         let maxOut = try Tensor(npyFile: URL(fileURLWithPath: folder.path("max.npy")))
         #expect(maxOut.shape == [3, 150, 226])  // floor((L + 2 − 3) / 2) + 1
@@ -107,27 +107,27 @@ struct CLITests {
         for dy in -1...1 { for dx in -1...1 { expected = Swift.max(expected, photo[0, 2, 2 * 40 + dy, 2 * 50 + dx]) } }
         #expect(maxOut[2, 40, 50] == expected)
 
-        let avg = try CLI.run(["pool", CLI.photo, folder.path("avg.png"), "--avg", "--kernel", "2", "--ceil"])
+        let avg = try await CLI.run(["pool", CLI.photo, folder.path("avg.png"), "--avg", "--kernel", "2", "--ceil"])
         #expect(avg.status == 0, "\(avg.stderr)")
         #expect(try readImage(folder.path("avg.png")).shape == [1, 3, 150, 226])
         for kind in [["--lp", "2"], ["--stochastic", "7"]] {
-            let run = try CLI.run(["pool", CLI.photo, folder.path("p.npy"), "--kernel", "4"] + kind)
+            let run = try await CLI.run(["pool", CLI.photo, folder.path("p.npy"), "--kernel", "4"] + kind)
             #expect(run.status == 0, "\(kind): \(run.stderr)")
             #expect(try Tensor(npyFile: URL(fileURLWithPath: folder.path("p.npy"))).shape == [3, 75, 112])
         }
-        let none = try CLI.run(["pool", CLI.photo, folder.path("none.png"), "--kernel", "2"])
+        let none = try await CLI.run(["pool", CLI.photo, folder.path("none.png"), "--kernel", "2"])
         #expect(none.status != 0)
         #expect(none.stderr.contains("exactly one of --max"))
         #expect(!FileManager.default.fileExists(atPath: folder.path("none.png")))
     }
 
-    @Test func resizeShapesAndValues() throws {
-        let folder = try TemporaryFolder()
+    @Test func resizeShapesAndValues() async throws {
+        let folder = try ScratchFolder()
         let photo = try readImage(CLI.photo)
         func output(_ name: String) throws -> Tensor { try Tensor(npyFile: URL(fileURLWithPath: folder.path(name))) }
 
         // area, factor 2: each output pixel is the mean of a 2×2 block (451 → 225 drops the last column).
-        #expect(try CLI.run(["resize", CLI.photo, folder.path("area.npy"), "--scale", "0.5", "--mode", "area"]).status == 0)
+        #expect(try await CLI.run(["resize", CLI.photo, folder.path("area.npy"), "--scale", "0.5", "--mode", "area"]).status == 0)
         let area = try output("area.npy")
         #expect(area.shape == [3, 150, 225])
         var worst: Float = 0
@@ -142,22 +142,22 @@ struct CLITests {
         }
         #expect(worst < 1e-6)
         // area up-scaling by an integer repeats pixels; a non-integer factor is refused.
-        #expect(try CLI.run(["resize", CLI.photo, folder.path("area3.npy"), "--size", "902x900", "--mode", "area"]).status == 0)
+        #expect(try await CLI.run(["resize", CLI.photo, folder.path("area3.npy"), "--size", "902x900", "--mode", "area"]).status == 0)
         let area3 = try output("area3.npy")
         #expect(area3.shape == [3, 900, 902])
         #expect(area3[1, 299, 901] == photo[0, 1, 99, 450])
-        let refused = try CLI.run(["resize", CLI.photo, folder.path("bad.npy"), "--size", "200x100", "--mode", "area"])
+        let refused = try await CLI.run(["resize", CLI.photo, folder.path("bad.npy"), "--size", "200x100", "--mode", "area"])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("integer factors"), "\(refused.stderr)")
 
         // nearest ×2 with half-pixel coordinates repeats every pixel 2×2.
-        #expect(try CLI.run(["resize", CLI.photo, folder.path("nearest.npy"), "--scale", "2", "--mode", "nearest"]).status == 0)
+        #expect(try await CLI.run(["resize", CLI.photo, folder.path("nearest.npy"), "--scale", "2", "--mode", "nearest"]).status == 0)
         let nearest = try output("nearest.npy")
         #expect(nearest.shape == [3, 600, 902])
         #expect((0..<600).allSatisfy { y in nearest[2, y, 777] == photo[0, 2, y / 2, 777 / 2] })
 
         // bilinear to an exact size, checked against bilinear interpolation computed here (interior points).
-        #expect(try CLI.run(["resize", CLI.photo, folder.path("bilinear.npy"), "--size", "200x120", "--mode", "bilinear"]).status == 0)
+        #expect(try await CLI.run(["resize", CLI.photo, folder.path("bilinear.npy"), "--size", "200x120", "--mode", "bilinear"]).status == 0)
         let bilinear = try output("bilinear.npy")
         #expect(bilinear.shape == [3, 120, 200])
         worst = 0
@@ -173,7 +173,7 @@ struct CLITests {
 
         // bicubic with every coordinate mode and antialias, written as PNG of the requested size.
         for coordinates in ["half-pixel", "align-corners", "asymmetric", "pytorch-half-pixel"] {
-            let run = try CLI.run([
+            let run = try await CLI.run([
                 "resize", CLI.photo, folder.path("cubic.png"), "--size", "150x100", "--mode", "bicubic", "--antialias",
                 "--coordinates", coordinates,
             ])
@@ -184,14 +184,14 @@ struct CLITests {
 
     // MARK: features
 
-    @Test func featuresWritesTheExpectedGrid() throws {
-        let folder = try TemporaryFolder()
+    @Test func featuresWritesTheExpectedGrid() async throws {
+        let folder = try ScratchFolder()
         let small = folder.path("small.png")
         // The bundled photo at a quarter size (112×75) keeps this quick on the reference backend.
-        #expect(try CLI.run(["resize", CLI.photo, small, "--scale", "0.25", "--mode", "area"]).status == 0)
+        #expect(try await CLI.run(["resize", CLI.photo, small, "--scale", "0.25", "--mode", "area"]).status == 0)
 
         // Default bank: 8 kernels → 4 columns × 2 rows of 112×75 tiles under 9-pixel label bands, 4-pixel gaps.
-        let sheet = try CLI.run(["features", small, folder.path("sheet.png")])
+        let sheet = try await CLI.run(["features", small, folder.path("sheet.png")])
         #expect(sheet.status == 0, "\(sheet.stderr)")
         let image = try readImage(folder.path("sheet.png"))
         #expect(image.shape == [1, 1, 2 * (75 + 9) + 3 * 4, 4 * 112 + 5 * 4])
@@ -199,11 +199,11 @@ struct CLITests {
         #expect(image.scalars.contains(1) && image.scalars.contains(0))
 
         // Two kernels, no pooling: one row of two tiles.
-        let two = try CLI.run(["features", small, folder.path("two.png"), "--kernels", "sobel-x,box:3", "--pool", "1"])
+        let two = try await CLI.run(["features", small, folder.path("two.png"), "--kernels", "sobel-x,box:3", "--pool", "1"])
         #expect(two.status == 0, "\(two.stderr)")
         #expect(try readImage(folder.path("two.png")).shape == [1, 1, 75 + 9 + 2 * 4, 2 * 112 + 3 * 4])
 
-        let bad = try CLI.run(["features", small, folder.path("bad.png"), "--kernels", "sobel"])
+        let bad = try await CLI.run(["features", small, folder.path("bad.png"), "--kernels", "sobel"])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("sobel-x,sobel-y"))
         #expect(!FileManager.default.fileExists(atPath: folder.path("bad.png")))
@@ -214,8 +214,8 @@ struct CLITests {
     static let cIsRegistered = BackendRegistry.shared.names.contains("c")
 
     @Test(.enabled(if: cIsRegistered, "the \"c\" backend is not registered in this build: reference-vs-c comparison skipped"))
-    func referenceAndCGiveTheSameOutput() throws {
-        let folder = try TemporaryFolder()
+    func referenceAndCGiveTheSameOutput() async throws {
+        let folder = try ScratchFolder()
         let commands: [(String, [String])] = [
             ("sobel.npy", ["filter", "--kernel", "sobel"]),
             ("gauss.npy", ["filter", "--kernel", "gaussian:2", "--stride", "2"]),
@@ -230,7 +230,7 @@ struct CLITests {
             var outputs: [Tensor] = []
             for backend in ["reference", "c"] {
                 let path = folder.path("\(backend)-\(name)")
-                let run = try CLI.run([command[0], CLI.photo, path] + command.dropFirst() + ["--backend", backend])
+                let run = try await CLI.run([command[0], CLI.photo, path] + command.dropFirst() + ["--backend", backend])
                 #expect(run.status == 0, "\(command) on \(backend): \(run.stderr)")
                 outputs.append(try Tensor(npyFile: URL(fileURLWithPath: path)))
             }
@@ -238,34 +238,34 @@ struct CLITests {
             #expect(maxAbsDifference(outputs[0], outputs[1]) <= tolerance, "\(command): reference vs c")
         }
         for backend in ["reference", "c"] {
-            let run = try CLI.run(["features", CLI.photo, folder.path("features-\(backend).png"), "--backend", backend])
+            let run = try await CLI.run(["features", CLI.photo, folder.path("features-\(backend).png"), "--backend", backend])
             #expect(run.status == 0, "\(run.stderr)")
         }
         let sheets = try ["reference", "c"].map { try readImage(folder.path("features-\($0).png")) }
         #expect(maxAbsDifference(sheets[0], sheets[1]) <= 1.5 / 255, "features: reference vs c")
     }
 
-    @Test func backendOptionAndInfo() throws {
-        let folder = try TemporaryFolder()
-        let info = try CLI.run(["info"])
+    @Test func backendOptionAndInfo() async throws {
+        let folder = try ScratchFolder()
+        let info = try await CLI.run(["info"])
         #expect(info.status == 0)
         for name in BackendRegistry.shared.names { #expect(info.stdout.contains(name)) }
         #expect(info.stdout.contains("CPU features seen"))
         #expect(info.stdout.contains("libpng"))
 
         let output = folder.path("out.png")
-        let unknown = try CLI.run(["filter", CLI.photo, output, "--kernel", "sobel", "--backend", "nosuch"])
+        let unknown = try await CLI.run(["filter", CLI.photo, output, "--kernel", "sobel", "--backend", "nosuch"])
         #expect(unknown.status != 0)
         #expect(unknown.errorLines == ["cnnkit: error: --backend nosuch: no such backend in this build (registered: \(BackendRegistry.shared.names.joined(separator: ", ")); or auto)"])
         if !Self.cIsRegistered {
-            let c = try CLI.run(["filter", CLI.photo, output, "--kernel", "sobel", "--backend", "c"])
+            let c = try await CLI.run(["filter", CLI.photo, output, "--kernel", "sobel", "--backend", "c"])
             #expect(c.status != 0)
             #expect(c.stderr.contains("--backend c: no such backend"))
         }
-        let threads = try CLI.run(["pool", CLI.photo, output, "--max", "--kernel", "8", "--threads", "2", "--time"])
+        let threads = try await CLI.run(["pool", CLI.photo, output, "--max", "--kernel", "8", "--threads", "2", "--time"])
         #expect(threads.status == 0)
         #expect(threads.stdout.contains("read") && threads.stdout.contains("pool on ") && threads.stdout.contains("write"))
-        let zeroThreads = try CLI.run(["pool", CLI.photo, folder.path("t.png"), "--max", "--kernel", "8", "--threads", "0"])
+        let zeroThreads = try await CLI.run(["pool", CLI.photo, folder.path("t.png"), "--max", "--kernel", "8", "--threads", "0"])
         #expect(zeroThreads.status != 0)
         #expect(zeroThreads.stderr.contains("--threads 0"))
         #expect(!FileManager.default.fileExists(atPath: folder.path("t.png")))
@@ -276,11 +276,11 @@ struct CLITests {
     /// Runs `arguments`, expects a non-zero status, one `cnnkit: error:` line containing every fragment, and no
     /// file (nor left-over temporary file) in `folder` other than `keep`.
     func expectFailure(
-        _ arguments: [String], in folder: TemporaryFolder, mentions fragments: [String], keep: Set<String> = [],
+        _ arguments: [String], in folder: ScratchFolder, mentions fragments: [String], keep: Set<String> = [],
         sourceLocation: SourceLocation = #_sourceLocation
-    ) throws {
+    ) async throws {
         let before = Set(folder.contents)
-        let result = try CLI.run(arguments)
+        let result = try await CLI.run(arguments)
         #expect(result.status != 0, "\(arguments) succeeded", sourceLocation: sourceLocation)
         #expect(result.errorLines.count == 1, "expected one line, got: \(result.stderr)", sourceLocation: sourceLocation)
         #expect(result.errorLines.first?.hasPrefix("cnnkit: error: ") == true, "\(result.stderr)", sourceLocation: sourceLocation)
@@ -290,87 +290,87 @@ struct CLITests {
         #expect(Set(folder.contents) == before, "files appeared: \(Set(folder.contents).subtracting(before))", sourceLocation: sourceLocation)
     }
 
-    @Test func badInputsGiveOneLineANonZeroStatusAndNoFile() throws {
-        let folder = try TemporaryFolder()
+    @Test func badInputsGiveOneLineANonZeroStatusAndNoFile() async throws {
+        let folder = try ScratchFolder()
         let out = folder.path("out.png")
 
         // A missing file.
         let missing = folder.path("missing.png")
-        try expectFailure(["filter", missing, out, "--kernel", "sobel"], in: folder, mentions: [missing, "no such file"])
+        try await expectFailure(["filter", missing, out, "--kernel", "sobel"], in: folder, mentions: [missing, "no such file"])
 
         // A file that is not a PNG.
         let text = folder.path("notes.png")
         try Data("this is not an image\n".utf8).write(to: URL(fileURLWithPath: text))
-        try expectFailure(["filter", text, out, "--kernel", "sobel"], in: folder, mentions: [text, "not a PNG file"])
+        try await expectFailure(["filter", text, out, "--kernel", "sobel"], in: folder, mentions: [text, "not a PNG file"])
 
         // A truncated PNG (the photo cut after 5000 bytes) and one cut inside the header.
         let photoData = try Data(contentsOf: URL(fileURLWithPath: CLI.photo))
         for length in [5000, 20, 60] {
             let truncated = folder.path("truncated-\(length).png")
             try photoData.prefix(length).write(to: URL(fileURLWithPath: truncated))
-            try expectFailure(["pool", truncated, out, "--max", "--kernel", "2"], in: folder, mentions: [truncated, "truncated or corrupt PNG"])
+            try await expectFailure(["pool", truncated, out, "--max", "--kernel", "2"], in: folder, mentions: [truncated, "truncated or corrupt PNG"])
         }
         // A PNG whose image data was damaged (one byte flipped inside IDAT: CRC error).
         var damaged = photoData
         damaged[damaged.count / 2] ^= 0xFF
         try damaged.write(to: URL(fileURLWithPath: folder.path("damaged.png")))
-        try expectFailure(["pool", folder.path("damaged.png"), out, "--max", "--kernel", "2"], in: folder, mentions: ["damaged.png", "corrupt"])
+        try await expectFailure(["pool", folder.path("damaged.png"), out, "--max", "--kernel", "2"], in: folder, mentions: ["damaged.png", "corrupt"])
 
         // An unsupported bit depth (a valid 4-bit gray PNG).
-        try expectFailure(
+        try await expectFailure(
             ["filter", CLI.fixture("gray4.png"), out, "--kernel", "laplacian"], in: folder,
             mentions: ["gray4.png", "unsupported PNG bit depth 4"])
 
         // A kernel file of the wrong shape: rank 1, and [M, C, kH, kW] with C ≠ the image's 3 channels.
         let vector = folder.path("vector.npy")
         try Tensor(shape: [3], scalars: [1, 2, 1]).writeNPY(to: URL(fileURLWithPath: vector))
-        try expectFailure(["filter", CLI.photo, out, "--kernel", vector], in: folder, mentions: [vector, "kernel shape [3]"])
+        try await expectFailure(["filter", CLI.photo, out, "--kernel", vector], in: folder, mentions: [vector, "kernel shape [3]"])
         let twoChannels = folder.path("two-channels.npy")
         try Tensor(shape: [1, 2, 3, 3], repeating: 1).writeNPY(to: URL(fileURLWithPath: twoChannels))
-        try expectFailure(["filter", CLI.photo, out, "--kernel", twoChannels], in: folder, mentions: [twoChannels, "[1, 2, 3, 3]", "image has 3"])
-        try expectFailure(["filter", CLI.photo, out, "--kernel", folder.path("nokernel.npy")], in: folder, mentions: ["nokernel.npy", "no such file"])
-        try expectFailure(["filter", CLI.photo, out, "--kernel", "gaussian:0"], in: folder, mentions: ["--kernel gaussian:0"])
+        try await expectFailure(["filter", CLI.photo, out, "--kernel", twoChannels], in: folder, mentions: [twoChannels, "[1, 2, 3, 3]", "image has 3"])
+        try await expectFailure(["filter", CLI.photo, out, "--kernel", folder.path("nokernel.npy")], in: folder, mentions: ["nokernel.npy", "no such file"])
+        try await expectFailure(["filter", CLI.photo, out, "--kernel", "gaussian:0"], in: folder, mentions: ["--kernel gaussian:0"])
 
         // --scale <= 0 and --size 0x10.
         for scale in ["0", "-1", "nan"] {
-            try expectFailure(
+            try await expectFailure(
                 ["resize", CLI.photo, out, "--scale=\(scale)", "--mode", "bilinear"], in: folder, mentions: ["--scale", CLI.photo])
         }
-        try expectFailure(["resize", CLI.photo, out, "--size", "0x10", "--mode", "nearest"], in: folder, mentions: ["--size 0x10", CLI.photo])
-        try expectFailure(["resize", CLI.photo, out, "--size", "10", "--mode", "nearest"], in: folder, mentions: ["--size 10"])
+        try await expectFailure(["resize", CLI.photo, out, "--size", "0x10", "--mode", "nearest"], in: folder, mentions: ["--size 0x10", CLI.photo])
+        try await expectFailure(["resize", CLI.photo, out, "--size", "10", "--mode", "nearest"], in: folder, mentions: ["--size 10"])
 
         // An output folder that cannot be written: missing, and a "folder" that is a file.
-        try expectFailure(
+        try await expectFailure(
             ["filter", CLI.photo, folder.path("no/such/folder/out.png"), "--kernel", "sobel-x"], in: folder,
             mentions: ["no/such/folder/out.png", "does not exist"])
-        try expectFailure(
+        try await expectFailure(
             ["filter", CLI.photo, "\(text)/out.png", "--kernel", "sobel-x"], in: folder, mentions: ["notes.png/out.png", "cannot write"])
         if getuid() != 0 {  // root writes into read-only folders, so this case needs an ordinary user
             let readOnly = folder.path("read-only")
             try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: false)
             chmod(readOnly, 0o555)
             defer { chmod(readOnly, 0o755) }
-            try expectFailure(
+            try await expectFailure(
                 ["filter", CLI.photo, "\(readOnly)/out.png", "--kernel", "sobel-x"], in: folder,
                 mentions: ["read-only/out.png", "cannot write"])
             #expect(((try? FileManager.default.contentsOfDirectory(atPath: readOnly)) ?? ["?"]).isEmpty)
         }
         // A pooling window larger than the image.
-        try expectFailure(["pool", CLI.photo, out, "--max", "--kernel", "400"], in: folder, mentions: [CLI.photo, "leaves no pixels"])
+        try await expectFailure(["pool", CLI.photo, out, "--max", "--kernel", "400"], in: folder, mentions: [CLI.photo, "leaves no pixels"])
         // An output PNG cannot hold 6 channels: the error names the file and nothing is written.
         let six = folder.path("six.npy")
         try Tensor(shape: [6, 3, 1, 1], repeating: 1).writeNPY(to: URL(fileURLWithPath: six))
-        try expectFailure(["filter", CLI.photo, out, "--kernel", six], in: folder, mentions: [out, "6", "write .npy instead"])
+        try await expectFailure(["filter", CLI.photo, out, "--kernel", six], in: folder, mentions: [out, "6", "write .npy instead"])
         // An unknown output extension.
-        try expectFailure(["filter", CLI.photo, folder.path("out.jpg"), "--kernel", "sobel"], in: folder, mentions: ["out.jpg", ".png or .npy"])
+        try await expectFailure(["filter", CLI.photo, folder.path("out.jpg"), "--kernel", "sobel"], in: folder, mentions: ["out.jpg", ".png or .npy"])
     }
 
-    @Test func anExistingOutputSurvivesAFailedRun() throws {
-        let folder = try TemporaryFolder()
+    @Test func anExistingOutputSurvivesAFailedRun() async throws {
+        let folder = try ScratchFolder()
         let out = folder.path("out.png")
-        #expect(try CLI.run(["pool", CLI.photo, out, "--max", "--kernel", "8"]).status == 0)
+        #expect(try await CLI.run(["pool", CLI.photo, out, "--max", "--kernel", "8"]).status == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: out))
-        let failed = try CLI.run(["resize", CLI.fixture("gray4.png"), out, "--scale", "2", "--mode", "nearest"])
+        let failed = try await CLI.run(["resize", CLI.fixture("gray4.png"), out, "--scale", "2", "--mode", "nearest"])
         #expect(failed.status != 0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before)
         #expect(folder.contents == ["out.png"])
@@ -378,8 +378,8 @@ struct CLITests {
 
     // MARK: folders
 
-    @Test func folderRunSkipsBadFilesAndSummarises() throws {
-        let input = try TemporaryFolder(), output = try TemporaryFolder()
+    @Test func folderRunSkipsBadFilesAndSummarises() async throws {
+        let input = try ScratchFolder(), output = try ScratchFolder()
         try FileManager.default.copyItem(atPath: CLI.photo, toPath: input.path("a-photo.png"))
         try Tensor(shape: [40, 30], repeating: 0.25).writeNPY(to: URL(fileURLWithPath: input.path("b-plane.npy")))
         try Data("not a png".utf8).write(to: URL(fileURLWithPath: input.path("c-broken.png")))
@@ -387,7 +387,7 @@ struct CLITests {
         try FileManager.default.copyItem(atPath: CLI.fixture("rgba8.png"), toPath: input.path("d-rgba.png"))
 
         let target = output.path("pooled")
-        let result = try CLI.run(["pool", input.url.path, target, "--avg", "--kernel", "2"])
+        let result = try await CLI.run(["pool", input.url.path, target, "--avg", "--kernel", "2"])
         #expect(result.status != 0, "a failed file makes the run fail")
         #expect(result.errorLines.filter { $0.hasPrefix("cnnkit: error:") }.count == 1)
         #expect(result.stderr.contains("c-broken.png: not a PNG file"))
@@ -401,7 +401,7 @@ struct CLITests {
         #expect(try readImage("\(target)/a-photo.png").shape == [1, 3, 150, 225])
 
         // The same folder in and out is refused (outputs keep the input names).
-        let same = try CLI.run(["pool", input.url.path, input.url.path, "--avg", "--kernel", "2"])
+        let same = try await CLI.run(["pool", input.url.path, input.url.path, "--avg", "--kernel", "2"])
         #expect(same.status != 0)
         #expect(same.stderr.contains("must differ"))
     }
@@ -416,9 +416,9 @@ struct CLITests {
 
     /// The demo runs the reference backend on the full photo, minutes in a debug build: CI runs `swift test -c release`.
     @Test(.enabled(if: isReleaseBuild, "cnnkit demo is tested in release builds only (swift test -c release)"))
-    func demoWritesItsFilesAndTimesEveryBackend() throws {
-        let folder = try TemporaryFolder()
-        let result = try CLI.run(["demo"], in: folder.url)
+    func demoWritesItsFilesAndTimesEveryBackend() async throws {
+        let folder = try ScratchFolder()
+        let result = try await CLI.run(["demo"], in: folder.url)
         #expect(result.status == 0, "\(result.stderr)")
         let files = ["0-input.png", "1-filter-sobel.png", "2-filter-gaussian2.png", "3-pool-max4.png",
                      "4-resize-bicubic-x2.png", "5-resize-area-quarter.png", "6-features.png"]

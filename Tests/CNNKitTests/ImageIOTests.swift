@@ -22,7 +22,7 @@ struct ImageIOTests {
     }
 
     @Test func the8BitPhotoRoundTripsExactly() throws {
-        let folder = try TemporaryFolder()
+        let folder = try ScratchFolder()
         let photo = try ImageIO.read(CLI.photo)
         #expect(photo.tensor.shape == [1, 3, 300, 451])
         #expect(photo.tensor.scalars.allSatisfy { ($0 * 255).rounded() / 255 == $0 }, "8-bit samples read as k / 255")
@@ -46,7 +46,7 @@ struct ImageIOTests {
     }
 
     @Test func npyKeepsItsRankAndValues() throws {
-        let folder = try TemporaryFolder()
+        let folder = try ScratchFolder()
         let plane = try Tensor(shape: [2, 3], scalars: [-5, 0, 1, 2, 3, 1000])
         try plane.writeNPY(to: URL(fileURLWithPath: folder.path("p.npy")))
         let file = try ImageIO.read(folder.path("p.npy"))
