@@ -29,7 +29,13 @@ struct InfoCommand: ParsableCommand {
                 if backend is any ResamplingBackend { families.append("resampling") }
                 print("  \(index + 1). \(name)")
                 print("     operator families: \(families.joined(separator: ", "))")
-                print("     convolution algorithms: \(Self.convolutionAlgorithms[name] ?? "not reported by this backend")")
+                let settings = Self.settings(of: backend)
+                if let known = Self.convolutionAlgorithms[name] {
+                    print("     convolution algorithms: \(known)")
+                } else if settings.isEmpty {
+                    print("     convolution algorithms: not reported by this backend")
+                }
+                for setting in settings { print("     \(setting)") }
             }
             if registry.backend(named: "c") == nil {
                 print("  (the C backend \"c\" is not registered in this build; --backend c reports an error)")
@@ -42,6 +48,26 @@ struct InfoCommand: ParsableCommand {
             print("CPU features seen: \(cpu.features)")
             print("libpng: \(PNGCodec.libraryVersion)")
         }
+    }
+
+    /// The configuration a backend value holds (e.g. the C backend's `threads` and `algorithm`), read by reflection
+    /// so that `info` needs no compile-time knowledge of each backend; an enum setting lists its possible values.
+    static func settings(of backend: any Backend) -> [String] {
+        Mirror(reflecting: backend).children.compactMap { child in
+            guard let label = child.label, label != "name" else { return nil }
+            var text = "\(label): \(rawText(child.value))"
+            if let type = type(of: child.value) as? any CaseIterable.Type {
+                text += " (one of \(caseNames(type).joined(separator: ", ")))"
+            }
+            return text
+        }
+    }
+
+    private static func caseNames<T: CaseIterable>(_ type: T.Type) -> [String] { T.allCases.map { rawText($0) } }
+
+    private static func rawText(_ value: Any) -> String {
+        if let raw = value as? any RawRepresentable { return "\(raw.rawValue)" }
+        return "\(value)"
     }
 
     /// Model name and the SIMD flags that matter to kernels, from /proc/cpuinfo (Linux).
