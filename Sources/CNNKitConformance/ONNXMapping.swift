@@ -254,9 +254,9 @@ public enum ONNXMapping {
         let mode = try a.string("mode", default: "nearest")
         switch mode {
         case "nearest":
-            return ResizeDescriptor(target: .scales(scales), mode: .nearest, coordinateTransformation: .asymmetric, nearestMode: .floor)
+            return .upsample(scales: scales, mode: .nearest)
         case "linear":
-            return ResizeDescriptor(target: .scales(scales), mode: .linear, coordinateTransformation: .asymmetric)
+            return .upsample(scales: scales, mode: .linear)
         default:
             throw CNNKitError(kind: .invalidArgument, parameter: "mode", value: mode, expected: "nearest or linear", problem: "Upsample")
         }

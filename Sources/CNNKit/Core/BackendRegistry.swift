@@ -55,7 +55,9 @@ public final class BackendRegistry: Sendable {
 
     /// Picks the backend for a problem of one family.
     /// - Parameters:
-    ///   - as: the family protocol, e.g. `(any ConvolutionBackend).self`.
+    ///   - selection: a backend name, or automatic dispatch.
+    ///   - family: the family protocol, e.g. `(any ConvolutionBackend).self`.
+    ///   - problem: the canonical problem string, quoted in errors and in the verbose log.
     ///   - support: asks a backend of that family whether it accepts the problem.
     /// - Throws: ``CNNKitError`` of kind `.unsupported` when the named backend does not exist, does not implement
     ///   the family, or declines the problem, or when no backend accepts it.

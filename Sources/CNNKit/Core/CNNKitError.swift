@@ -2,7 +2,7 @@
 ///
 /// Every message names the parameter, the value it had and what was expected, and (where a descriptor is
 /// involved) quotes the canonical problem string, e.g.
-/// `mb1ic3ih8iw8_oc4kh3kw3_sh0sw1_ph0pw0_dh1dw1_g1: strides = [0, 1]; expected every stride >= 1`.
+/// `mb1ic3ih8iw8_oc4kh3kw3_sh0sw1_ph0pw0_dh1dw1_g1: strides = [0, 1]; expected every value >= 1`.
 public struct CNNKitError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of problem this is.
     public enum Kind: String, Sendable, Hashable {

@@ -6,6 +6,8 @@
 ///   - input: `[N, C, L]`, `[N, C, H, W]` or `[N, C, D, H, W]`.
 ///   - weight: `[M, C/group, k…]`, same rank as `input`.
 ///   - bias: `[M]` or `nil`.
+///   - descriptor: strides, pads, dilations, group, mode (defaults: ONNX defaults, cross-correlation).
+///   - backend: a backend name or `.automatic`.
 /// - Returns: `[N, M, out…]`.
 /// - Throws: ``CNNKitError`` naming the parameter at fault (see ``ConvolutionProblem``).
 public func convolution(

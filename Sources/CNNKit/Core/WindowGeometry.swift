@@ -45,6 +45,8 @@ public struct WindowGeometry: Sendable, Hashable {
     ///   - strides: `[]` for all 1, else one value ≥ 1 per axis.
     ///   - dilations: `[]` for all 1, else one value ≥ 1 per axis.
     ///   - pads: `[]` for all 0, else `[b1, …, bn, e1, …, en]` with every value ≥ 0 (ignored unless `autoPad` is `.notSet`).
+    ///   - autoPad: how padding is chosen.
+    ///   - ceilMode: round output lengths up (pooling only; convolution passes `false`).
     /// - Throws: ``CNNKitError`` naming the parameter when a list has the wrong length or a value is out of range,
     ///   when `dilation·(kernel−1)` overflows, when an output length would be negative, or when a zero-length
     ///   input axis would give a non-zero output length.

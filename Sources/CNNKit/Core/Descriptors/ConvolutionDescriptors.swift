@@ -145,7 +145,7 @@ public struct ConvTransposeDescriptor: Sendable, Hashable {
     public var kernelShape: [Int]
     /// Stride per spatial axis (`[]` = all 1).
     public var strides: [Int]
-    /// `[begin per axis…, end per axis…]` (`[]` = 0); ignored when `outputShape` is set or `autoPad` is SAME_*.
+    /// `[begin per axis…, end per axis…]` (`[]` = 0); used only when `autoPad` is `.notSet` and `outputShape` is empty.
     public var pads: [Int]
     /// Extra output positions at the end of each axis (`[]` = 0).
     public var outputPadding: [Int]

@@ -11,10 +11,12 @@ public enum PoolingKind: Sendable, Hashable {
     /// Stochastic pooling, training mode (Zeiler & Fergus, ICLR 2013): each window returns one of its elements,
     /// drawn with probability `max(a_i, 0) / Σ max(a_j, 0)` from a counter-based generator keyed by
     /// `(seed, flat window index)`, so every backend and thread count draws the same samples. A window whose
-    /// weights sum to 0 (all elements ≤ 0, e.g. all zero) draws uniformly among its taps inside the input.
+    /// weights sum to 0 (all elements ≤ 0, e.g. all zero) draws uniformly among its taps inside the input. A NaN in
+    /// the window propagates (the first NaN and its index); a window with no tap inside the input gives 0, index −1.
     case stochastic(seed: UInt64)
     /// Stochastic pooling, inference mode: `Σ p_i·a_i` with `p_i = max(a_i, 0) / Σ max(a_j, 0)`; a window whose
-    /// weights sum to 0 returns the plain mean of its taps inside the input.
+    /// weights sum to 0 returns the plain mean of its taps inside the input. A NaN in the window propagates; a window
+    /// with no tap inside the input gives 0.
     case stochasticExpectation
 }
 

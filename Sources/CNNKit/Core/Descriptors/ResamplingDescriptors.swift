@@ -2,7 +2,8 @@ import Foundation
 
 /// Interpolation of ONNX Resize-19 (`mode`).
 public enum ResizeMode: String, Sendable, Hashable, CaseIterable {
-    /// Nearest neighbour, rounding as ``NearestMode`` says (PyTorch `nearest`, OpenCV `INTER_NEAREST` with floor).
+    /// Nearest neighbour, rounding as ``NearestMode`` says; with `asymmetric` and `floor` it is PyTorch `nearest` and
+    /// OpenCV `INTER_NEAREST`.
     case nearest
     /// Linear per resized axis: bilinear in 2-D, trilinear in 3-D (PyTorch `bilinear`, OpenCV `INTER_LINEAR`).
     case linear
@@ -15,11 +16,12 @@ public enum ResizeMode: String, Sendable, Hashable, CaseIterable {
 /// With output index `x`, scale `s`, input length `L_in`, output length `L_out`:
 /// - `halfPixel`: `(x + 0.5)/s − 0.5` (PyTorch `align_corners=False`, OpenCV `resize`).
 /// - `halfPixelSymmetric`: as `halfPixel` plus a shift `(L_in/2)·(1 − L_out/(s·L_in))` that keeps the image centred.
-/// - `pytorchHalfPixel`: `halfPixel`, but 0 when `L_out = 1` (PyTorch's own convention).
+/// - `pytorchHalfPixel`: `halfPixel`, but 0 when `L_out = 1` (the mode PyTorch's ONNX exporter emits for
+///   `align_corners=False`; they differ only at `L_out = 1`).
 /// - `alignCorners`: `x·(L_in − 1)/(L_out − 1)`, 0 when `L_out = 1` (PyTorch `align_corners=True`).
 /// - `asymmetric`: `x/s` (TensorFlow 1 `resize_*` default, PyTorch `nearest`).
 /// - `tfCropAndResize`: `start·(L_in−1) + x·(end − start)·(L_in−1)/(L_out−1)` with `roi`; outside the input the
-///   output is `extrapolationValue` (TensorFlow `crop_and_resize`).
+///   output is `extrapolationValue`; `0.5·(start + end)·(L_in − 1)` when `L_out = 1` (TensorFlow `crop_and_resize`).
 public enum CoordinateTransformation: String, Sendable, Hashable, CaseIterable {
     case halfPixel = "half_pixel"
     case halfPixelSymmetric = "half_pixel_symmetric"
@@ -100,6 +102,14 @@ public struct ResizeDescriptor: Sendable, Hashable {
         self.keepAspectRatioPolicy = keepAspectRatioPolicy
         self.axes = axes
         self.roi = roi
+    }
+}
+
+extension ResizeDescriptor {
+    /// ONNX Upsample-7/9 (deprecated, replaced by Resize-10): one scale per axis, `asymmetric` coordinates and,
+    /// for `nearest`, `floor` rounding (`linear` interpolates with the same mapping).
+    public static func upsample(scales: [Float], mode: ResizeMode) -> ResizeDescriptor {
+        ResizeDescriptor(target: .scales(scales), mode: mode, coordinateTransformation: .asymmetric, nearestMode: .floor)
     }
 }
 
@@ -327,6 +337,8 @@ public struct MaxUnpoolProblem: Sendable, Hashable, CustomStringConvertible {
     /// The default unpooled shape, in which indices are read.
     public let indexSpaceShape: [Int]
     public let outputShape: [Int]
+    /// Stride per spatial axis, defaults resolved.
+    public let strides: [Int]
 
     /// - Throws: ``CNNKitError`` when the input is not rank 3–5, the kernel/stride/pad lists are invalid, the
     ///   default output length is negative, or `output_shape` has the wrong length or is smaller than the default.
@@ -334,11 +346,13 @@ public struct MaxUnpoolProblem: Sendable, Hashable, CustomStringConvertible {
         let problemText = provisionalWindowProblem(
             inputShape: inputShape, outputChannels: nil, kernel: descriptor.kernelShape, strides: descriptor.strides,
             pads: descriptor.pads, dilations: [], suffix: "_unpool")
+        var resolvedStrides: [Int] = []
         let (space, output) = try quotingProblem(problemText) { () -> ([Int], [Int]) in
             try requireFeatureMap(inputShape, "input.shape")
             let rank = inputShape.count - 2
             let kernel = try WindowGeometry.spatialList(descriptor.kernelShape, "kernel_shape", rank: rank, default: nil, minimum: 1)
             let strides = try WindowGeometry.spatialList(descriptor.strides, "strides", rank: rank, default: 1, minimum: 1)
+            resolvedStrides = strides
             let pads = try WindowGeometry.padList(descriptor.pads, rank: rank)
             guard kernel.allSatisfy({ $0 <= maximumPad }), strides.allSatisfy({ $0 <= maximumPad }) else {
                 throw CNNKitError.invalidArgument("kernel_shape", value: "\(kernel), strides \(strides)", expected: "values <= \(maximumPad)", kind: .overflow)
@@ -371,10 +385,11 @@ public struct MaxUnpoolProblem: Sendable, Hashable, CustomStringConvertible {
         self.inputShape = inputShape
         self.indexSpaceShape = space
         self.outputShape = output
+        self.strides = resolvedStrides
     }
 
     public var description: String {
         "maxunpool_\(inputShape.map(String.init).joined(separator: "x"))_to_\(outputShape.map(String.init).joined(separator: "x"))"
-            + "_\(canonicalField("k", descriptor.kernelShape))_\(canonicalField("s", descriptor.strides))"
+            + "_\(canonicalField("k", descriptor.kernelShape))_\(canonicalField("s", strides))"
     }
 }
