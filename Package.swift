@@ -19,6 +19,11 @@ let package = Package(
         .target(name: "CNNKit"),
         // Case-folder loader and ONNX-attribute mapping shared by `cnnkit conformance` and the tests.
         .target(name: "CNNKitConformance", dependencies: ["CNNKit"]),
+        // libpng (Debian libpng-dev) as a system library, wrapped by a small C target that turns libpng's
+        // longjmp errors into status codes, and the PNG / .npy image I/O the `cnnkit` tool and the tests use.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "CPNGShim", dependencies: ["CPNG"]),
+        .target(name: "CNNKitImageIO", dependencies: ["CNNKit", "CPNGShim"]),
         // Machine-peak probes (AVX2 FMA chains, array copies) in C with inline assembly: no compiler flags needed.
         .target(name: "CPeakProbe"),
         // The benchmark harness: the bundled suite (embedded in the binary), workloads, timing, peak, reports.
@@ -30,13 +35,14 @@ let package = Package(
         .executableTarget(
             name: "cnnkit",
             dependencies: [
-                "CNNKit", "CNNKitConformance", "CNNKitBench",
+                "CNNKit", "CNNKitConformance", "CNNKitImageIO", "CNNKitBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "CNNKitTests",
-            dependencies: ["CNNKit", "CNNKitConformance"],
+            dependencies: ["CNNKit", "CNNKitConformance", "CNNKitImageIO"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "CNNKitBenchTests", dependencies: ["CNNKitBench", "CNNKit", "CPeakProbe"]),
