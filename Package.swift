@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .library(name: "CNNKit", targets: ["CNNKit"]),
         .executable(name: "cnnkit", targets: ["cnnkit"]),
+        // Suite loading, workloads, timing and machine peak behind `cnnkit bench`; used by the Benchmarks package.
+        .library(name: "CNNKitBench", targets: ["CNNKitBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,17 +29,32 @@ let package = Package(
         ),
         // Case-folder loader and ONNX-attribute mapping shared by `cnnkit conformance` and the tests.
         .target(name: "CNNKitConformance", dependencies: ["CNNKit"]),
+        // libpng (Debian libpng-dev) as a system library, wrapped by a small C target that turns libpng's
+        // longjmp errors into status codes, and the PNG / .npy image I/O the `cnnkit` tool and the tests use.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .target(name: "CPNGShim", dependencies: ["CPNG"]),
+        .target(name: "CNNKitImageIO", dependencies: ["CNNKit", "CPNGShim"]),
+        // Machine-peak probes (AVX2 FMA chains, array copies) in C with inline assembly: no compiler flags needed.
+        .target(name: "CPeakProbe"),
+        // The benchmark harness: the bundled suite (embedded in the binary), workloads, timing, peak, reports.
+        .target(
+            name: "CNNKitBench",
+            dependencies: ["CNNKit", "CPeakProbe"],
+            resources: [.embedInCode("Resources/suite.json")]
+        ),
         .executableTarget(
             name: "cnnkit",
             dependencies: [
-                "CNNKit", "CNNKitConformance",
+                "CNNKit", "CNNKitConformance", "CNNKitImageIO", "CNNKitBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            resources: [.copy("Resources")]
         ),
         .testTarget(
             name: "CNNKitTests",
-            dependencies: ["CNNKit", "CNNKitConformance"],
+            dependencies: ["CNNKit", "CNNKitConformance", "CNNKitImageIO"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "CNNKitBenchTests", dependencies: ["CNNKitBench", "CNNKit", "CPeakProbe"]),
     ]
 )

@@ -10,6 +10,16 @@ func requireShape<S>(_ tensor: DenseTensor<S>, _ expected: [Int], _ name: String
     }
 }
 
+/// A bias is given exactly when one was planned, shaped `[channels]`.
+func requireBias(_ bias: Tensor?, planned: Bool, channels: Int, problem: String) throws {
+    if planned != (bias != nil) {
+        throw CNNKitError(
+            kind: .shapeMismatch, parameter: "bias", value: bias.map { "\($0.shape)" } ?? "nil",
+            expected: planned ? "a bias [\(channels)] as planned" : "no bias, as planned", problem: problem)
+    }
+    if let bias { try requireShape(bias, [channels], "bias.shape", problem: problem) }
+}
+
 /// A convolution (ONNX Conv) ready to run.
 public struct ConvolutionPlan: Sendable {
     public let problem: ConvolutionProblem
@@ -35,12 +45,7 @@ public struct ConvolutionPlan: Sendable {
         try requireShape(input, problem.inputShape, "input.shape", problem: text)
         try requireShape(weight, problem.weightShape, "weight.shape", problem: text)
         try requireShape(output, problem.outputShape, "output.shape", problem: text)
-        if problem.hasBias != (bias != nil) {
-            throw CNNKitError(
-                kind: .shapeMismatch, parameter: "bias", value: bias == nil ? "nil" : "\(bias!.shape)",
-                expected: problem.hasBias ? "a bias [\(problem.outputChannels)] as planned" : "no bias, as planned", problem: text)
-        }
-        if let bias { try requireShape(bias, [problem.outputChannels], "bias.shape", problem: text) }
+        try requireBias(bias, planned: problem.hasBias, channels: problem.outputChannels, problem: text)
         backend.convolution(problem, input: input, weight: weight, bias: bias, output: &output)
     }
 
@@ -75,12 +80,7 @@ public struct ConvTransposePlan: Sendable {
         let text = problem.description
         try requireShape(input, problem.inputShape, "input.shape", problem: text)
         try requireShape(weight, problem.weightShape, "weight.shape", problem: text)
-        if problem.hasBias != (bias != nil) {
-            throw CNNKitError(
-                kind: .shapeMismatch, parameter: "bias", value: bias == nil ? "nil" : "\(bias!.shape)",
-                expected: problem.hasBias ? "a bias [\(problem.outputChannels)] as planned" : "no bias, as planned", problem: text)
-        }
-        if let bias { try requireShape(bias, [problem.outputChannels], "bias.shape", problem: text) }
+        try requireBias(bias, planned: problem.hasBias, channels: problem.outputChannels, problem: text)
         var output = Tensor(validatedShape: problem.outputShape, scalars: [Float](repeating: 0, count: problem.outputShape.reduce(1, *)))
         backend.convTranspose(problem, input: input, weight: weight, bias: bias, output: &output)
         return output
