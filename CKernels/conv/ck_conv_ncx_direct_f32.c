@@ -89,6 +89,28 @@ void ck_conv_row_worker(const ck_conv_desc *d, const ck_rowplan *rp, const int64
     }
 }
 
+int64_t ck_conv_ncx_direct_workspace_f32(const ck_conv_desc *d, int threads) {
+    if (!d || ck_window_check(&d->g) != CK_OK || d->groups < 1 || d->batch < 0 || d->in_channels < 0 ||
+        d->out_channels < 0 || d->in_channels % d->groups || d->out_channels % d->groups)
+        return -1;
+    const ck_window *g = &d->g;
+    const int64_t Mg = d->out_channels / d->groups;
+    const int64_t y = ck_mul3(d->batch, d->out_channels, ck_prod3(g->out));
+    if (y <= 0) return 0;
+    const int team = ck_team_for(threads, ck_work3(y, d->in_channels / d->groups, ck_prod3(g->kernel)));
+    const int64_t flip = d->flip ? 4 * ck_mul3(d->out_channels, d->in_channels / d->groups, ck_prod3(g->kernel)) : 0;
+    ck_plane_plan pp;
+    if (ck_plane_plan_init(&pp, g, Mg, PLANE_FLOATS)) {
+        const int64_t items = d->batch * d->groups * ((Mg + pp.mb - 1) / pp.mb);
+        return flip + 4 * ck_min(team, items) * (ck_plane_floats(&pp) + pp.mb * pp.n);
+    }
+    ck_rowplan rp;
+    if (ck_rowplan_init(&rp, g, OWB) != CK_OK) return -1;
+    const int64_t bytes = flip + 4 * (int64_t)team * (MB * OWB + ck_rowplan_floats(&rp));
+    ck_rowplan_free(&rp);
+    return bytes;
+}
+
 int ck_conv_ncx_direct_f32(const ck_conv_desc *d, const float *x, int64_t x_count, const float *w, int64_t w_count,
                            const float *bias, float *y, int64_t y_count, int threads) {
     int status = ck_conv_check(d, x, x_count, w, w_count, y, y_count, 0);

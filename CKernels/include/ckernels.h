@@ -43,6 +43,8 @@ typedef struct ck_conv_desc {
 /// Conv, direct loops: y[n,m,o] = bias[m] + Σ_c,k x[n,c,o*s+k*d-p]·w[m,c,k]. x [N,C,in], w [M,C/g,k], bias [M] or NULL.
 int ck_conv_ncx_direct_f32(const ck_conv_desc *desc, const float *x, int64_t x_count, const float *w, int64_t w_count,
                            const float *bias, float *y, int64_t y_count, int threads);
+/// Bytes of workspace ck_conv_ncx_direct_f32 allocates for this problem and thread count (-1: invalid).
+int64_t ck_conv_ncx_direct_workspace_f32(const ck_conv_desc *desc, int threads);
 /// Conv, im2col tiles (workspace <= 16 MiB per call) + cblas_sgemm.
 int ck_conv_ncx_im2col_gemm_f32(const ck_conv_desc *desc, const float *x, int64_t x_count, const float *w,
                                 int64_t w_count, const float *bias, float *y, int64_t y_count, int threads);

@@ -4,6 +4,8 @@
 // workspace. Compiled only once the CKernels target exists (after the C backend is merged); checked on a trial
 // merge of `bench` with `c-backend`.
 #if canImport(CKernels)
+internal import CKernels
+
 extension CBackend: ConfigurableBackend, WorkspaceReporting {
     public var convolutionAlgorithms: [String] { ConvolutionAlgorithm.allCases.map(\.rawValue) }
 
@@ -26,8 +28,22 @@ extension CBackend: ConfigurableBackend, WorkspaceReporting {
         resolvedAlgorithm(for: problem).rawValue
     }
 
+    /// im2col tiles (at most 16 MiB), or the direct kernel's padded planes / rows and accumulators; gemm1x1 needs
+    /// none. A flipped-kernel copy counts too.
     public func workspaceBytes(for problem: ConvolutionProblem) -> Int {
-        resolvedAlgorithm(for: problem) == .im2colGEMM ? im2colWorkspace(for: problem) : 0
+        var desc = descriptor(problem)
+        switch resolvedAlgorithm(for: problem) {
+        case .gemm1x1: return 0
+        case .im2colGEMM:
+            return im2colWorkspace(for: problem) + (problem.descriptor.mode == .convolution ? 4 * problem.weightShape.reduce(1, *) : 0)
+        case .direct, .automatic: return max(0, Int(ck_conv_ncx_direct_workspace_f32(&desc, Int32(clamping: threads))))
+        }
+    }
+
+    /// The tap tables (index and weight per tap and output position) and one input row per thread.
+    public func workspaceBytes(for problem: ResizeProblem) -> Int {
+        guard let taps = ResizeTaps(problem) else { return 0 }
+        return taps.axes.reduce(0) { $0 + $1.output * $1.taps * 12 } + threads * 4 * taps.axes[2].input
     }
 }
 #endif
