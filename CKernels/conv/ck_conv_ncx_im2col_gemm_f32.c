@@ -13,7 +13,7 @@
 // Column tiles of about TILE_BYTES, but at least MIN_TILE columns so that sgemm's repacking of the weights is
 // amortised; reductions longer than KC_MAX rows are split (tile <= 4 MiB). With fewer than MIN_TASKS tiles the
 // GEMM is split into output-channel blocks of at least MIN_MBLOCK rows instead.
-enum { TILE_BYTES = 512 << 10, MIN_TILE = 128, KC_MAX = 8192, MIN_TASKS = 8, MIN_MBLOCK = 32 };
+enum { TILE_BYTES = 1 << 20, MIN_TILE = 128, KC_MAX = 8192, MIN_TASKS = 4, MIN_MBLOCK = 32 };
 
 /// The tiling of one call: column tiles of width pt, row chunks of kc, output-channel blocks of mr, team size.
 typedef struct {
