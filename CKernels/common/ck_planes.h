@@ -69,6 +69,8 @@ CK_INLINE void ck_build_planes(const ck_window *g, const ck_plane_plan *pp, cons
                 for (int64_t c = 0; c < clo; c++) row[c] = pad;
                 if (sw == 1)
                     for (int64_t c = 0; c < chi - clo; c++) row[clo + c] = src[c];
+                else if (sw == 2)  // a constant stride vectorises (shuffles) where a variable one would not
+                    for (int64_t c = 0; c < chi - clo; c++) row[clo + c] = src[2 * c];
                 else
                     for (int64_t c = 0; c < chi - clo; c++) row[clo + c] = src[c * sw];
                 for (int64_t c = chi; c < Wq; c++) row[c] = pad;

@@ -145,6 +145,11 @@ void ck_maxpool_plane_worker(const ck_pool_desc *d, const ck_plane_plan *pp, con
     const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2], IS = IH * IW;
     const int64_t KW = g->kernel[2], T = g->kernel[1] * KW, n = pp->n, Wq = pp->Wq;
     const int64_t *off = pp->off;
+    int64_t tap_dh[64 * 64], tap_dw[64 * 64];  // per tap: row and column offset within the window (KH, KW <= 64)
+    for (int64_t t = 0; t < T; t++) {
+        tap_dh[t] = (t / KW) * g->dilation[1];
+        tap_dw[t] = (t % KW) * g->dilation[2];
+    }
     CK_DYNAMIC_FOR(pl, planes, 1, *next) {
         ck_build_planes(g, pp, x + pl * IS, -INFINITY, ph);
         int64_t i = 0;
@@ -165,8 +170,8 @@ void ck_maxpool_plane_worker(const ck_pool_desc *d, const ck_plane_plan *pp, con
                 const int32_t t = tap[r * Wq + c];
                 int64_t ih, iw;
                 if (t >= 0) {
-                    ih = r * g->stride[1] - g->pad[1] + (t / KW) * g->dilation[1];
-                    iw = c * g->stride[2] - g->pad[2] + (t % KW) * g->dilation[2];
+                    ih = r * g->stride[1] - g->pad[1] + tap_dh[t];
+                    iw = c * g->stride[2] - g->pad[2] + tap_dw[t];
                 } else {  // every tap -inf: the first tap inside the input
                     ih = first_row[r];
                     iw = first_col[c];
