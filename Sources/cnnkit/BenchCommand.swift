@@ -113,6 +113,8 @@ struct BenchCommand: ParsableCommand {
         print(String(format: "run: backends %@, %d threads, >= %d timed runs, --max-seconds %g, load average %.2f at start",
                      names.joined(separator: ", "), threadCount, repetitions, maxSeconds, MachinePeak.loadAverage()))
         if let algorithm { print("algorithm: \(algorithm)") }
+        print("OpenBLAS kernels: \(CBackend.blasCoreName)")
+        if let advice = CBackend.blasAdvice { warn(advice) }
         print("")
         print(BenchTable.header(markdown: markdown))
         flush()

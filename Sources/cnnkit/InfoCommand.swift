@@ -46,6 +46,8 @@ struct InfoCommand: ParsableCommand {
             let cpu = Self.cpuDescription()
             print("CPU: \(cpu.model)")
             print("CPU features seen: \(cpu.features)")
+            print("OpenBLAS kernels: \(CBackend.blasCoreName)")
+            if let advice = CBackend.blasAdvice { print("  note: \(advice)") }
             print("libpng: \(PNGCodec.libraryVersion)")
         }
     }
