@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
-# Runs the C-backend tests (cross-check harness, C backend suite) under AddressSanitizer. The C kernels are built
-# with -O3 even in this debug build; the Swift reference they are checked against is not, so this takes minutes.
-# XCTest's own runner leaks a few objects at exit: scripts/lsan.supp silences exactly those.
+# Runs the C-backend tests (cross-check harness, C backend suite) under a sanitizer:
+#   bash scripts/sanitize-c-backend.sh            # AddressSanitizer (default)
+#   bash scripts/sanitize-c-backend.sh thread     # ThreadSanitizer, with LLVM's Archer tool so that OpenMP's
+#                                                 # synchronisation is understood (no false reports)
+# The C kernels are built with -O3 even in this debug build; the Swift reference they are checked against is not,
+# so each run takes a few minutes. XCTest's own runner leaks a few objects at exit: scripts/lsan.supp silences them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-swift test --sanitize=address --filter 'CrossCheckTests|CBackendTests' "$@"
+sanitizer="${1:-address}"
+case "$sanitizer" in
+  address)
+    export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" ;;
+  thread)
+    archer=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | head -n 1 || true)
+    [ -n "$archer" ] || { echo "libarcher.so not found (Debian package libomp-dev)" >&2; exit 1; }
+    export OMP_TOOL_LIBRARIES="$archer" TSAN_OPTIONS="halt_on_error=1${TSAN_OPTIONS:+ $TSAN_OPTIONS}" ;;
+  *) echo "usage: $0 [address|thread]" >&2; exit 2 ;;
+esac
+swift test --sanitize="$sanitizer" --filter 'CrossCheckTests|CBackendTests'

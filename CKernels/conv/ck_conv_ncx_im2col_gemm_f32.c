@@ -12,8 +12,9 @@
 
 // Column tiles of about TILE_BYTES, but at least MIN_TILE columns so that sgemm's repacking of the weights is
 // amortised; reductions longer than KC_MAX rows are split (tile <= 4 MiB). With fewer than MIN_TASKS tiles the
-// GEMM is split into output-channel blocks of at least MIN_MBLOCK rows instead.
-enum { TILE_BYTES = 1 << 20, MIN_TILE = 128, KC_MAX = 8192, MIN_TASKS = 4, MIN_MBLOCK = 32 };
+// GEMM is split into output-channel blocks of at least MIN_MBLOCK rows instead, and the shared tiles grow to
+// SHARED_BYTES.
+enum { TILE_BYTES = 1 << 20, MIN_TILE = 128, KC_MAX = 8192, MIN_TASKS = 4, MIN_MBLOCK = 32, SHARED_BYTES = 4 << 20 };
 
 /// The tiling of one call: column tiles of width pt, row chunks of kc, output-channel blocks of mr, team size.
 typedef struct {
@@ -32,6 +33,12 @@ static im2col_plan make_plan(const ck_conv_desc *d, int threads) {
     p.tile_bytes = 4 * p.kc * p.pt;
     const int64_t tasks = d->batch * d->groups * p.ntiles;
     p.shared = tasks < MIN_TASKS && Mg >= 2 * MIN_MBLOCK;
+    if (p.shared) {  // the team shares one tile at a time: make tiles as large as SHARED_BYTES allows
+        p.pt = ck_max(1, ck_min(P, ck_max(p.pt, SHARED_BYTES / (4 * p.kc))));
+        p.ntiles = (P + p.pt - 1) / p.pt;
+        p.pt = ck_max(1, (P + p.ntiles - 1) / p.ntiles);
+        p.tile_bytes = 4 * p.kc * p.pt;
+    }
     p.mblocks = p.shared ? ck_min(MIN_TASKS, Mg / MIN_MBLOCK) : 1;
     p.mr = (Mg + p.mblocks - 1) / p.mblocks;
     p.mblocks = (Mg + p.mr - 1) / p.mr;

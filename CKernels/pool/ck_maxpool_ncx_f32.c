@@ -121,7 +121,7 @@ void ck_maxpool_worker(const maxpool_args *A, int64_t items, int64_t chunk, int6
 /// 1-D/2-D planes that fit (common/ck_planes.h): work item = plane; taps in row-major window order over the
 /// flattened output, -inf padding, tracking which tap won (then turned into the flat input index).
 enum { PB = 32 };
-#define PLANE_BLOCK(W, TRACK)                                                                                       \
+#define PLANE_BLOCK(W, TRACK, TAKE)                                                                                 \
     for (; i + (W) <= n; i += (W)) {                                                                                \
         float a[W];                                                                                                 \
         int32_t tw[W];                                                                                              \
@@ -129,13 +129,15 @@ enum { PB = 32 };
         for (int64_t t = 0; t < T; t++) {                                                                           \
             const float *v = ph + off[t] + i;                                                                       \
             for (int j = 0; j < (W); j++) {                                                                         \
-                const int take = PICK(v[j], a[j]);                                                                  \
+                const int take = TAKE(v[j], a[j]);                                                                  \
                 a[j] = take ? v[j] : a[j];                                                                          \
                 if (TRACK) tw[j] = take ? (int32_t)t : tw[j];                                                       \
             }                                                                                                       \
         }                                                                                                           \
         for (int j = 0; j < (W); j++) { acc[i + j] = a[j]; if (TRACK) tap[i + j] = tw[j]; }                        \
     }
+/// Without NaN in the plane, PICK is plain `>`: one vmaxps per tap for values.
+#define GREATER(c, m) ((c) > (m))
 
 CK_HOT static
 void ck_maxpool_plane_worker(const ck_pool_desc *d, const ck_plane_plan *pp, const int64_t *first_row,
@@ -152,13 +154,22 @@ void ck_maxpool_plane_worker(const ck_pool_desc *d, const ck_plane_plan *pp, con
     }
     CK_DYNAMIC_FOR(pl, planes, 1, *next) {
         ck_build_planes(g, pp, x + pl * IS, -INFINITY, ph);
+        int nan = 0;  // the exact NaN rule costs 4 extra operations per tap; most planes hold no NaN
+        const float *xp = x + pl * IS;
+        for (int64_t k = 0; k < IS; k++) nan |= xp[k] != xp[k];
         int64_t i = 0;
-        if (ix) {
-            PLANE_BLOCK(PB, 1)
-            PLANE_BLOCK(1, 1)
+        if (nan && ix) {
+            PLANE_BLOCK(PB, 1, PICK)
+            PLANE_BLOCK(1, 1, PICK)
+        } else if (nan) {
+            PLANE_BLOCK(PB, 0, PICK)
+            PLANE_BLOCK(1, 0, PICK)
+        } else if (ix) {
+            PLANE_BLOCK(PB, 1, GREATER)
+            PLANE_BLOCK(1, 1, GREATER)
         } else {
-            PLANE_BLOCK(PB, 0)
-            PLANE_BLOCK(1, 0)
+            PLANE_BLOCK(PB, 0, GREATER)
+            PLANE_BLOCK(1, 0, GREATER)
         }
         float *out = y + pl * OH * OW;
         for (int64_t r = 0; r < OH; r++)

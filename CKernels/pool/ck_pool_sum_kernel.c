@@ -14,6 +14,7 @@ typedef struct {
     const float *divisor;  // average: per output column of a plane row, the w factor of the divisor
     const float *dh;       // average: per (od, oh), the d·h factor
     int span;              // windows overlap or touch along w: sum rows first (buffer: the block's input span)
+    const float *inverse;  // average, plane path: 1 / divisor per output of a plane (a multiply is 8x a divide)
     int f;
     float p;
     const float *x;
@@ -109,8 +110,9 @@ void ck_pool_sum_item(const sum_args *A, int64_t item, float *acc, float *buf) {
     float *dst = A->y + ((plane * OD + od) * OH + oh) * OW + ow0;
     if (f == 0) {
         const float dh = A->dh[od * OH + oh];
-        const float *cw = A->divisor + ow0;
-        for (int64_t i = 0; i < len; i++) dst[i] = acc[i] / (dh * cw[i]);
+        const float *restrict cw = A->divisor + ow0, *restrict ac = acc;
+        float *restrict dd = dst;
+        for (int64_t i = 0; i < len; i++) dd[i] = ac[i] / (dh * cw[i]);
     } else if (f == 1) {
         for (int64_t i = 0; i < len; i++) dst[i] = acc[i];
     } else if (f == 2) {
@@ -152,7 +154,7 @@ void ck_global_worker(int f, float p, const float *x, int64_t IS, float *y, int6
 }
 
 /// dst[i] = Σ_k src[i + k·step] for k in [0, K), i in [0, n); the common K = 2, 3 in one pass.
-CK_INLINE void ck_shifted_sum(float *dst, const float *src, int64_t n, int64_t K, int64_t step) {
+CK_INLINE void ck_shifted_sum(float *restrict dst, const float *restrict src, int64_t n, int64_t K, int64_t step) {
     const float *s1 = src + (K > 1 ? step : 0), *s2 = src + (K > 2 ? 2 * step : 0);
     if (K == 1) {
         for (int64_t i = 0; i < n; i++) dst[i] = src[i];
@@ -190,9 +192,9 @@ void ck_plane_worker(const sum_args *A, int64_t planes, int64_t *next, float *P,
                 for (int64_t c = 0; c < Wp; c++) dst[c] = 0.0f;
                 continue;
             }
-            const float *src = xp + ih * IW + (wlo - g->pad[2]);
+            const float *restrict src = xp + ih * IW + (wlo - g->pad[2]);
             for (int64_t c = 0; c < wlo; c++) dst[c] = 0.0f;
-            float *d = dst + wlo;
+            float *restrict d = dst + wlo;
             const int64_t m = whi - wlo;
             switch (f) {
             case 0: for (int64_t c = 0; c < m; c++) d[c] = src[c]; break;
@@ -207,11 +209,10 @@ void ck_plane_worker(const sum_args *A, int64_t planes, int64_t *next, float *P,
         ck_shifted_sum(P, V, n - (KW - 1) * dw, KW, dw);
         float *out = A->y + pl * OH * OW;
         for (int64_t r = 0; r < OH; r++) {
-            const float *a = P + r * Wp;
-            float *o = out + r * OW;
+            const float *restrict a = P + r * Wp, *restrict inv = A->inverse + r * OW;
+            float *restrict o = out + r * OW;
             if (f == 0) {
-                const float dr = A->dh[r];
-                for (int64_t c = 0; c < OW; c++) o[c] = a[c] / (dr * A->divisor[c]);
+                for (int64_t c = 0; c < OW; c++) o[c] = a[c] * inv[c];
             } else if (f == 1) {
                 for (int64_t c = 0; c < OW; c++) o[c] = a[c];
             } else if (f == 2) {
@@ -261,15 +262,21 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
     }
     const int span = g->stride[2] <= (g->kernel[2] - 1) * g->dilation[2] + 1;
     const int64_t span_floats = (ck_min(CK_POOL_OWB, OW) - 1) * g->stride[2] + (g->kernel[2] - 1) * g->dilation[2] + 1;
-    const sum_args A = {d, &rp, divisor, divisor ? divisor + OW : NULL, span, f, p, x, y};
+    sum_args A = {d, &rp, divisor, divisor ? divisor + OW : NULL, span, NULL, f, p, x, y};
     const int64_t items = d->batch * d->channels * OD * OH * ((OW + CK_POOL_OWB - 1) / CK_POOL_OWB);
     const int team = ck_team_for(threads, ck_work3(y_count, ck_prod3(g->kernel), 1) + x_count);
     int failed = 0;
     int64_t next = 0;
     // Small unit-stride 1-D/2-D planes: whole-plane passes (ck_plane_worker).
     const int64_t Hp = OH + (g->kernel[1] - 1) * g->dilation[1], Wp = OW + (g->kernel[2] - 1) * g->dilation[2];
+    float *inverse = NULL;
     if (g->in[0] == 1 && g->kernel[0] == 1 && OD == 1 && g->stride[1] == 1 && g->stride[2] == 1 &&
-        ck_mul(Hp, Wp) >= 0 && ck_mul(Hp, Wp) <= 16384) {
+        ck_mul(Hp, Wp) >= 0 && ck_mul(Hp, Wp) <= 16384 &&
+        (f != 0 || (inverse = malloc(sizeof(float) * (size_t)(OH * OW))) != NULL)) {
+        if (inverse)
+            for (int64_t oh = 0; oh < OH; oh++)
+                for (int64_t ow = 0; ow < OW; ow++) inverse[oh * OW + ow] = 1.0f / (A.dh[oh] * divisor[ow]);
+        A.inverse = inverse;
 #pragma omp parallel num_threads(team)
         {
             float *P = malloc(sizeof(float) * (size_t)(Hp * Wp)), *V = malloc(sizeof(float) * (size_t)(Hp * Wp));
@@ -278,6 +285,7 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
         }
         ck_rowplan_free(&rp);
         free(divisor);
+        free(inverse);
         return failed ? CK_ERR_NOMEM : CK_OK;
     }
     const int64_t chunk = ck_chunk(items, team);

@@ -72,7 +72,20 @@ void ck_resize_row(const ck_resize_axis *A, int nearest, float extrapolation, co
 CK_HOT static
 void ck_resize_worker(const ck_resize_axis *axes, int nearest, float extrapolation, const float *x, float *y,
                       int64_t items, int64_t chunk, int64_t *next, float *v) {
-    CK_DYNAMIC_FOR(it, items, chunk, *next) ck_resize_row(axes, nearest, extrapolation, x, y, it, v);
+    int64_t prev = -1;  // the last row this thread wrote
+    const ck_resize_axis *ah = &axes[1];
+    const int64_t OW = axes[2].out, OH = ah->out;
+    CK_DYNAMIC_FOR(it, items, chunk, *next) {
+        // Nearest upsampling repeats source rows: copy the row this thread just wrote when it reads the same one.
+        const int64_t oh = it % OH;
+        if (nearest && prev == it - 1 && oh > 0 && ah->index[oh] == ah->index[oh - 1] &&
+            !(ah->outside && ah->outside[oh] != ah->outside[oh - 1])) {
+            for (int64_t i = 0; i < OW; i++) y[it * OW + i] = y[prev * OW + i];
+        } else {
+            ck_resize_row(axes, nearest, extrapolation, x, y, it, v);
+        }
+        prev = it;
+    }
 }
 
 int ck_resize_ncx_taps_f32(int64_t planes, const ck_resize_axis axes[3], int nearest, float extrapolation,

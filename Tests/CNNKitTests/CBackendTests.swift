@@ -26,6 +26,20 @@ private func checkConvolution(
     }
 }
 
+/// Max pooling with indices on the C backend (2 threads) vs the reference, bit-exact, on ties, ±0, ±inf and NaN.
+private func checkMaxPool(_ problem: PoolingProblem, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    var draw = Draw(UInt64(problem.description.utf8.count))
+    let x = draw.spikyTensor(problem.inputShape, specials: true)
+    var expected = try Tensor(shape: problem.outputShape)
+    var expectedIndices: IndexTensor? = try IndexTensor(shape: problem.outputShape)
+    ReferenceBackend().pooling(problem, input: x, output: &expected, indices: &expectedIndices)
+    var y = try Tensor(shape: problem.outputShape)
+    var ix: IndexTensor? = try IndexTensor(shape: problem.outputShape)
+    CBackend(threads: 2).pooling(problem, input: x, output: &y, indices: &ix)
+    #expect(CrossCheck.mismatch(y.scalars, expected.scalars, .exact) == nil, "\(problem)", sourceLocation: sourceLocation)
+    #expect(CrossCheck.mismatch(ix!.scalars, expectedIndices!.scalars) == nil, "\(problem)", sourceLocation: sourceLocation)
+}
+
 @Suite("C backend")
 struct CBackendTests {
     @Test("Conformance case passes on the C backend", arguments: Fixtures.cases)
@@ -137,35 +151,15 @@ struct CBackendTests {
     }
 
     @Test func maxPoolRowWiderThanOneBlock() throws {
-        let problem = try PoolingProblem(
-            descriptor: PoolingDescriptor(kind: .max, kernelShape: [3], strides: [2], pads: [1, 1]), inputShape: [1, 2, 5000])
-        var draw = Draw(7)
-        let x = draw.spikyTensor(problem.inputShape, specials: true)
-        var expected = try Tensor(shape: problem.outputShape)
-        var expectedIndices: IndexTensor? = try IndexTensor(shape: problem.outputShape)
-        ReferenceBackend().pooling(problem, input: x, output: &expected, indices: &expectedIndices)
-        var y = try Tensor(shape: problem.outputShape)
-        var ix: IndexTensor? = try IndexTensor(shape: problem.outputShape)
-        CBackend(threads: 2).pooling(problem, input: x, output: &y, indices: &ix)
-        #expect(CrossCheck.mismatch(y.scalars, expected.scalars, .exact) == nil)
-        #expect(CrossCheck.mismatch(ix!.scalars, expectedIndices!.scalars) == nil)
+        try checkMaxPool(PoolingProblem(
+            descriptor: PoolingDescriptor(kind: .max, kernelShape: [3], strides: [2], pads: [1, 1]), inputShape: [1, 2, 5000]))
     }
 
     @Test func maxPoolImageTooLargeForWholePlanes() throws {
         for storageOrder in [StorageOrder.rowMajor, .columnMajor] {
-            let problem = try PoolingProblem(
+            try checkMaxPool(PoolingProblem(
                 descriptor: PoolingDescriptor(kind: .max, kernelShape: [3, 2], strides: [2, 1], pads: [1, 0, 1, 1], storageOrder: storageOrder),
-                inputShape: [1, 2, 310, 290])
-            var draw = Draw(8)
-            let x = draw.spikyTensor(problem.inputShape, specials: true)
-            var expected = try Tensor(shape: problem.outputShape)
-            var expectedIndices: IndexTensor? = try IndexTensor(shape: problem.outputShape)
-            ReferenceBackend().pooling(problem, input: x, output: &expected, indices: &expectedIndices)
-            var y = try Tensor(shape: problem.outputShape)
-            var ix: IndexTensor? = try IndexTensor(shape: problem.outputShape)
-            CBackend(threads: 2).pooling(problem, input: x, output: &y, indices: &ix)
-            #expect(CrossCheck.mismatch(y.scalars, expected.scalars, .exact) == nil)
-            #expect(CrossCheck.mismatch(ix!.scalars, expectedIndices!.scalars) == nil)
+                inputShape: [1, 2, 310, 290]))
         }
     }
 

@@ -71,6 +71,18 @@ enum CrossCheck {
                 sourceLocation: sourceLocation)
         }
 
+        /// Runs `run` (the C backend's output at a thread count) at every thread count, checks that the results are
+        /// bitwise equal and agree with `expected` under `rule`.
+        func check(
+            _ index: Int, _ problem: String, _ variant: String = "c", expected: [Float], _ rule: Rule,
+            run: (Int) -> [Float], sourceLocation: SourceLocation = #_sourceLocation
+        ) {
+            let output = acrossThreads(self, index, problem, variant) { (run($0), ()) }.output
+            if let message = CrossCheck.mismatch(output, expected, rule) {
+                fail(index, problem, variant, message, sourceLocation: sourceLocation)
+            }
+        }
+
         func finish(sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(compared >= CrossCheck.problemsPerFamily, "\(family): only \(compared) problems compared", sourceLocation: sourceLocation)
             if failures > 5 { Issue.record("\(family): \(failures) failures in all", sourceLocation: sourceLocation) }
@@ -176,13 +188,10 @@ struct CrossCheckTests {
             for algorithm in algorithms {
                 guard CBackend(threads: 1, algorithm: algorithm).support(for: problem).isSupported else { continue }
                 if algorithm == .gemm1x1 { forcedGemm1x1 += 1 }
-                let result = acrossThreads(report, index, problem.description, algorithm.rawValue) { threads in
+                report.check(index, problem.description, algorithm.rawValue, expected: expected.scalars, .tolerance(1e-4)) { threads in
                     var y = try! Tensor(shape: problem.outputShape, repeating: .nan)
                     CBackend(threads: threads, algorithm: algorithm).convolution(problem, input: x, weight: w, bias: b, output: &y)
-                    return (y.scalars, ())
-                }
-                if let message = CrossCheck.mismatch(result.output, expected.scalars, .tolerance(1e-4)) {
-                    report.fail(index, problem.description, algorithm.rawValue, message)
+                    return y.scalars
                 }
             }
             report.compared += 1
@@ -221,13 +230,10 @@ struct CrossCheckTests {
             let b = problem.hasBias ? draw.tensor([problem.outputChannels]) : nil
             var expected = try! Tensor(shape: problem.outputShape)
             ReferenceBackend().convTranspose(problem, input: x, weight: w, bias: b, output: &expected)
-            let result = acrossThreads(report, index, problem.description, "c") { threads in
+            report.check(index, problem.description, expected: expected.scalars, .tolerance(1e-4)) { threads in
                 var y = try! Tensor(shape: problem.outputShape, repeating: .nan)
                 CBackend(threads: threads).convTranspose(problem, input: x, weight: w, bias: b, output: &y)
-                return (y.scalars, ())
-            }
-            if let message = CrossCheck.mismatch(result.output, expected.scalars, .tolerance(1e-4)) {
-                report.fail(index, problem.description, "c", message)
+                return y.scalars
             }
             report.compared += 1
         }
@@ -256,13 +262,10 @@ struct CrossCheckTests {
             let x = draw.tensor(problem.inputShape)
             var expected = try! Tensor(shape: problem.outputShape)
             ReferenceBackend().col2im(problem, input: x, output: &expected)
-            let result = acrossThreads(report, index, problem.description, "c") { threads in
+            report.check(index, problem.description, expected: expected.scalars, .tolerance(1e-4)) { threads in
                 var y = try! Tensor(shape: problem.outputShape, repeating: .nan)
                 CBackend(threads: threads).col2im(problem, input: x, output: &y)
-                return (y.scalars, ())
-            }
-            if let message = CrossCheck.mismatch(result.output, expected.scalars, .tolerance(1e-4)) {
-                report.fail(index, problem.description, "c", message)
+                return y.scalars
             }
             report.compared += 1
         }
@@ -383,18 +386,15 @@ struct CrossCheckTests {
             let x = draw.tensor(problem.inputShape)
             var expected = try! Tensor(shape: problem.outputShape)
             ReferenceBackend().resize(problem, input: x, output: &expected)
-            let result = acrossThreads(report, index, problem.description, "c") { threads in
-                var y = try! Tensor(shape: problem.outputShape, repeating: .nan)
-                CBackend(threads: threads).resize(problem, input: x, output: &y)
-                return (y.scalars, ())
-            }
             let rule: CrossCheck.Rule = switch problem.descriptor.mode {
             case .nearest: .exact
             case .linear: .tolerance(1e-4)
             case .cubic: .tolerance(1e-3)
             }
-            if let message = CrossCheck.mismatch(result.output, expected.scalars, rule) {
-                report.fail(index, problem.description, "c", message)
+            report.check(index, problem.description, expected: expected.scalars, rule) { threads in
+                var y = try! Tensor(shape: problem.outputShape, repeating: .nan)
+                CBackend(threads: threads).resize(problem, input: x, output: &y)
+                return y.scalars
             }
             report.compared += 1
         }
@@ -418,13 +418,10 @@ struct CrossCheckTests {
             let x = draw.spikyTensor(shape, specials: true)
             var expected = try! Tensor(shape: problem.outputShape)
             ReferenceBackend().pixelShuffle(problem, input: x, output: &expected)
-            let result = acrossThreads(report, index, problem.description, "c") { threads in
+            report.check(index, problem.description, expected: expected.scalars, .exact) { threads in
                 var y = try! Tensor(shape: problem.outputShape, repeating: 99)
                 CBackend(threads: threads).pixelShuffle(problem, input: x, output: &y)
-                return (y.scalars, ())
-            }
-            if let message = CrossCheck.mismatch(result.output, expected.scalars, .exact) {
-                report.fail(index, problem.description, "c", message)
+                return y.scalars
             }
             report.compared += 1
         }
@@ -456,13 +453,10 @@ struct CrossCheckTests {
             })
             var expected = try! Tensor(shape: problem.outputShape)
             ReferenceBackend().maxUnpool(problem, input: x, indices: indices, output: &expected)
-            let result = acrossThreads(report, index, problem.description, "c") { threads in
+            report.check(index, problem.description, expected: expected.scalars, .exact) { threads in
                 var y = try! Tensor(shape: problem.outputShape)
                 CBackend(threads: threads).maxUnpool(problem, input: x, indices: indices, output: &y)
-                return (y.scalars, ())
-            }
-            if let message = CrossCheck.mismatch(result.output, expected.scalars, .exact) {
-                report.fail(index, problem.description, "c", message)
+                return y.scalars
             }
             report.compared += 1
         }

@@ -2,19 +2,21 @@ internal import CKernels
 import Foundation
 
 /// The C backend: the kernels of the `CKernels` target (portable C, OpenMP threads, OpenBLAS `sgemm`), registered
-/// as `"c"` ahead of the reference backend.
+/// as `"c"` ahead of the reference backend. `CKernels/README.md` describes the kernels.
 ///
 /// **Threads.** ``threads`` OpenMP threads per call; the default is `CNNKIT_NUM_THREADS` if set, else the number of
-/// active processors. Work is cut into blocks fixed by the problem, never by the thread count, and every output
-/// element is computed by one thread in a fixed order, so results are bitwise identical for any thread count.
-/// OpenBLAS runs single-threaded inside the team (no oversubscription). To change the registered instance:
-/// `BackendRegistry.shared.register(CBackend(threads: 1))`.
+/// active processors; small calls use fewer. Work is cut into blocks fixed by the problem, never by the thread
+/// count, and every output element is computed by one thread in a fixed order, so results are bitwise identical
+/// for any thread count. OpenBLAS runs single-threaded inside the team (no oversubscription). To change the
+/// registered instance: `BackendRegistry.shared.register(CBackend(threads: 1))`.
 ///
 /// **Convolution algorithms** (``ConvolutionAlgorithm``): see ``chooseAlgorithm(for:)`` for the heuristic.
-/// `CNNKIT_C_CONV_ALGORITHM=direct|im2col_gemm|gemm1x1` forces one for the default instance (benchmarks); a forced
-/// algorithm that cannot run a problem makes the backend decline it.
+/// `CNNKIT_C_CONV_ALGORITHM=direct|im2col_gemm|gemm1x1` forces one for instances created without an explicit
+/// algorithm (such as the registered one); a forced algorithm that cannot run a problem makes the backend decline it.
 ///
-/// Problems the C backend declines (listed by ``support(for:)-6x6k4``) run on the reference backend.
+/// **Declined problems** (they run on the reference backend): a resize whose leading axes (all but the last three)
+/// are not copied unchanged; a transposed convolution with more than 4 Mi column rows (`M/group · Πkernel`); a
+/// Col2Im with more than three image axes; GEMM sizes beyond CBLAS's `int`; a forced algorithm that does not apply.
 public struct CBackend: ConvolutionBackend, PoolingBackend, ResamplingBackend {
     /// How a convolution is computed.
     public enum ConvolutionAlgorithm: String, Sendable, Hashable, CaseIterable {
