@@ -329,16 +329,13 @@ func randomTensor(_ shape: [Int], _ random: inout SplitMix64) throws -> Tensor {
     return try Tensor(shape: shape, scalars: scalars)
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator.
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator on CNNKit's own finaliser.
 struct SplitMix64 {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        defer { state &+= 0x9E37_79B9_7F4A_7C15 }
+        return StochasticSampling.mix(state)
     }
 }
 

@@ -51,6 +51,10 @@ struct FileRunner {
 
     private func processOne(_ inputPath: String, _ outputPath: String, _ operation: Operation) throws {
         _ = try ImageFileFormat(path: outputPath)
+        let resolved = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        guard resolved(inputPath) != resolved(outputPath) else {
+            throw CLIError("\(outputPath): the output would overwrite the input; choose another name or folder")
+        }
         var clock = StepClock()
         let image = try clock.measure("read") { try ImageIO.read(inputPath) }
         for note in image.notes { Console.note(note) }

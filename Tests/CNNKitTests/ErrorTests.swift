@@ -77,7 +77,31 @@ import CNNKit
         }
     }
 
+    @Test func hugeValuesThrowInsteadOfTrapping() throws {
+        let w = try Tensor(shape: [1, 4, 3, 3])
+        // Int.max strides: output length 1 per axis, no overflow in the ceil/floor divisions.
+        #expect(try convolution(x, weight: w, ConvolutionDescriptor(strides: [Int.max, Int.max], autoPad: .sameUpper)).shape == [1, 1, 1, 1])
+        #expect(try pooling(x, PoolingDescriptor(kind: .max, kernelShape: [2, 2], strides: [Int.max, Int.max], ceilMode: true)).shape == [1, 4, 1, 1])
+        // Shapes whose bytes overflow Int or exceed the machine's memory.
+        expectError(parameter: "shape") { _ = try Tensor(shape: [Int.max]) }
+        expectError(parameter: "shape") { _ = try Tensor(shape: [1 << 40]) }
+        expectError(parameter: "output.shape") { _ = try ResizePlan(ResizeDescriptor(target: .scales([1, 1, 1e5, 1e5])), inputShape: [1, 4, 8, 8]) }
+        expectError(parameter: "output.shape") {
+            _ = try ConvolutionPlan(ConvolutionDescriptor(), inputShape: [1, 1, 1 << 14, 1 << 14], weightShape: [1024, 1, 1, 1])
+        }
+        expectError(parameter: "image_shape") {
+            _ = try col2im(Tensor(shape: [1, 4, 1]), Col2ImDescriptor(imageShape: [Int.max, Int.max], blockShape: [2, 2]))
+        }
+    }
+
+    @Test func poolingPadsMustBeSmallerThanKernel() throws {
+        expectError(parameter: "pads") { _ = try pooling(x, PoolingDescriptor(kind: .max, kernelShape: [2, 2], pads: [2, 0, 0, 0])) }
+        expectError(parameter: "pads") { _ = try pooling(x, PoolingDescriptor(kind: .average(countIncludePad: false), kernelShape: [3, 3], pads: [1, 1, 1, 3])) }
+        #expect(try pooling(x, PoolingDescriptor(kind: .max, kernelShape: [3, 3], pads: [2, 2, 2, 2])).shape == [1, 4, 10, 10])
+    }
+
     @Test func resizeScalesMustBePositive() throws {
+        expectError(parameter: "cubic_coeff_a") { _ = try resize(x, ResizeDescriptor(target: .scales([1, 1, 2, 2]), mode: .cubic, cubicCoefficientA: .nan)) }
         for scale: Float in [0, -2, .nan, .infinity] {
             expectError(parameter: "scales") { _ = try resize(x, ResizeDescriptor(target: .scales([1, 1, scale, 2]))) }
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Element types a ``DenseTensor`` may hold: `Float` for data, `Int64` for indices.
 public protocol TensorScalar: Sendable, Hashable, Numeric {
     /// The `.npy` type string of this scalar (`<f4` or `<i8`).
@@ -88,7 +90,8 @@ public struct DenseTensor<Scalar: TensorScalar>: Sendable, Hashable {
         try DenseTensor(shape: newShape, scalars: scalars)
     }
 
-    /// The product of `shape`, checked for negative extents and `Int` overflow.
+    /// The product of `shape`, checked for negative extents, `Int` overflow, and a byte size beyond the machine's
+    /// physical memory (so that an absurd output shape throws instead of failing to allocate).
     /// - Throws: ``CNNKitError`` naming the parameter `shape`.
     public static func elementCount(of shape: [Int], parameter: String = "shape") throws -> Int {
         var count = 1
@@ -102,6 +105,13 @@ public struct DenseTensor<Scalar: TensorScalar>: Sendable, Hashable {
                     parameter, value: "\(shape)", expected: "an element count that fits in Int", kind: .overflow)
             }
             count = product
+        }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
+        guard !overflow, UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory else {
+            throw CNNKitError.invalidArgument(
+                parameter, value: "\(shape) (\(overflow ? "more than Int.max" : "\(bytes)") bytes)",
+                expected: "a tensor that fits in this machine's memory (\(ProcessInfo.processInfo.physicalMemory) bytes)",
+                kind: .overflow)
         }
         return count
     }

@@ -142,12 +142,14 @@ let maximumPad = 1 << 40
 
 /// Floor division for a positive divisor.
 @inline(__always) func floorDivide(_ a: Int, _ b: Int) -> Int {
-    a >= 0 ? a / b : -((-a + b - 1) / b)
+    let (quotient, remainder) = a.quotientAndRemainder(dividingBy: b)
+    return remainder < 0 ? quotient - 1 : quotient
 }
 
 /// Ceiling division for a positive divisor.
 @inline(__always) func ceilDivide(_ a: Int, _ b: Int) -> Int {
-    a >= 0 ? (a + b - 1) / b : -((-a) / b)
+    let (quotient, remainder) = a.quotientAndRemainder(dividingBy: b)
+    return remainder > 0 ? quotient + 1 : quotient
 }
 
 /// Canonical letters of the spatial axes: `w` (1-D), `h w` (2-D), `d h w` (3-D), oneDNN benchdnn style.

@@ -371,8 +371,8 @@ public struct Col2ImProblem: Sendable, Hashable, CustomStringConvertible {
                 inputSize: descriptor.imageShape, kernel: descriptor.blockShape, strides: descriptor.strides,
                 dilations: descriptor.dilations, pads: descriptor.pads, autoPad: .notSet, ceilMode: false)
         }
-        let blockSize = geometry.kernel.reduce(1, *)
-        let blocks = geometry.outputSize.reduce(1, *)
+        let blockSize = try quotingProblem(problemText) { try Tensor.elementCount(of: geometry.kernel, parameter: "block_shape") }
+        let blocks = try quotingProblem(problemText) { try Tensor.elementCount(of: geometry.outputSize, parameter: "image_shape") }
         try quotingProblem(problemText) {
             guard inputShape[1] % blockSize == 0 else {
                 throw CNNKitError.shapeMismatch(

@@ -116,6 +116,16 @@ public struct PoolingProblem: Sendable, Hashable, CustomStringConvertible {
                 return try WindowGeometry.resolve(
                     inputSize: spatial, kernel: spatial, strides: [], dilations: [], pads: [], autoPad: .notSet, ceilMode: false)
             }
+            // onnxruntime's rule: a pad as large as the window would allow windows with no input element.
+            if descriptor.autoPad == .notSet, descriptor.pads.count == 2 * spatial.count,
+               descriptor.kernelShape.count == spatial.count,
+               let axis = spatial.indices.first(where: {
+                   descriptor.pads[$0] >= descriptor.kernelShape[$0] || descriptor.pads[spatial.count + $0] >= descriptor.kernelShape[$0]
+               }) {
+                throw CNNKitError.invalidArgument(
+                    "pads", value: "\(descriptor.pads)",
+                    expected: "each pad smaller than the kernel on its axis (axis \(axis): kernel \(descriptor.kernelShape[axis]))")
+            }
             return try WindowGeometry.resolve(
                 inputSize: spatial, kernel: descriptor.kernelShape, strides: descriptor.strides,
                 dilations: descriptor.dilations, pads: descriptor.pads, autoPad: descriptor.autoPad, ceilMode: descriptor.ceilMode)

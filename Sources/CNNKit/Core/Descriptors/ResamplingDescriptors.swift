@@ -141,6 +141,9 @@ public struct ResizeProblem: Sendable, Hashable, CustomStringConvertible {
                 throw CNNKitError.shapeMismatch("input.shape", value: "\(inputShape)", expected: "rank >= 1")
             }
             _ = try Tensor.elementCount(of: inputShape, parameter: "input.shape")
+            guard d.cubicCoefficientA.isFinite else {
+                throw CNNKitError.invalidArgument("cubic_coeff_a", value: "\(d.cubicCoefficientA)", expected: "a finite value (−0.75 or −0.5 usually)")
+            }
             var axes: [Int] = []
             for axis in d.axes.isEmpty ? Array(0..<rank) : d.axes {
                 let resolved = axis < 0 ? axis + rank : axis
