@@ -112,7 +112,6 @@ struct ResizeTaps {
         let d = problem.descriptor
         let lin = problem.inputShape[axis], lout = problem.outputShape[axis]
         let scale = problem.scales[axis]
-        let start = problem.roiStart[axis], end = problem.roiEnd[axis]
         let nearest = d.mode == .nearest
         if lout == 0 || lin == 0 {
             return Axis(input: lin, output: lout, taps: 1, index: [], weight: [], outside: nil)
@@ -139,20 +138,12 @@ struct ResizeTaps {
         var anyOutside = false
         var w = [Double](repeating: 0, count: support.taps)
         for o in 0..<lout {
-            let x = coordinate(Double(o), d.coordinateTransformation, scale: scale, lin: lin, lout: lout, start: start, end: end)
+            let x = problem.sourceCoordinate(axis: axis, outputIndex: o)
             let isOutside = d.coordinateTransformation == .tfCropAndResize && (x < 0 || x > Double(lin - 1))
             anyOutside = anyOutside || isOutside
             outside.append(isOutside ? 1 : 0)
             if nearest {
-                let below = x.rounded(.down), fraction = x - below
-                let r: Double
-                switch d.nearestMode {
-                case .roundPreferFloor: r = fraction <= 0.5 ? below : below + 1
-                case .roundPreferCeil: r = fraction < 0.5 ? below : below + 1
-                case .floor: r = below
-                case .ceil: r = x.rounded(.up)
-                }
-                index.append(Int64(clamp(r, lin)))
+                index.append(Int64(clamp(d.nearestMode.round(x), lin)))
                 weight.append(1)
                 continue
             }
@@ -195,24 +186,6 @@ struct ResizeTaps {
         if x <= 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
         if x < 2 { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
         return 0
-    }
-
-    static func coordinate(
-        _ o: Double, _ mode: CoordinateTransformation, scale: Double, lin: Int, lout: Int, start: Double, end: Double
-    ) -> Double {
-        switch mode {
-        case .halfPixel: return (o + 0.5) / scale - 0.5
-        case .halfPixelSymmetric:
-            let adjustment = Double(lout) / (scale * Double(lin))
-            let offset = Double(lin) / 2 * (1 - adjustment)
-            return offset + (o + 0.5) / scale - 0.5
-        case .pytorchHalfPixel: return lout > 1 ? (o + 0.5) / scale - 0.5 : 0
-        case .alignCorners: return lout > 1 ? o * Double(lin - 1) / Double(lout - 1) : 0
-        case .asymmetric: return o / scale
-        case .tfCropAndResize:
-            if lout > 1 { return start * Double(lin - 1) + o * (end - start) * Double(lin - 1) / Double(lout - 1) }
-            return 0.5 * (start + end) * Double(lin - 1)
-        }
     }
 }
 

@@ -43,50 +43,18 @@ extension ReferenceBackend {
         }
     }
 
-    /// The input coordinate output index `x` of `axis` maps to: the one source-coordinate function every mode shares.
-    func sourceCoordinate(_ problem: ResizeProblem, axis: Int, x: Int) -> Double {
-        let inLength = Double(problem.inputShape[axis]), outLength = Double(problem.outputShape[axis])
-        let scale = problem.scales[axis], x = Double(x)
-        switch problem.descriptor.coordinateTransformation {
-        case .halfPixel:
-            return (x + 0.5) / scale - 0.5
-        case .halfPixelSymmetric:
-            let adjustment = outLength / (scale * inLength)
-            return inLength / 2 * (1 - adjustment) + (x + 0.5) / scale - 0.5
-        case .pytorchHalfPixel:
-            return outLength > 1 ? (x + 0.5) / scale - 0.5 : 0
-        case .alignCorners:
-            return outLength > 1 ? x * (inLength - 1) / (outLength - 1) : 0
-        case .asymmetric:
-            return x / scale
-        case .tfCropAndResize:
-            let start = problem.roiStart[axis], end = problem.roiEnd[axis]
-            return outLength > 1
-                ? start * (inLength - 1) + x * (end - start) * (inLength - 1) / (outLength - 1)
-                : 0.5 * (start + end) * (inLength - 1)
-        }
-    }
-
     /// Taps of one output coordinate: nearest rounding, or the linear (triangle) / cubic (Keys) filter evaluated at
     /// `(i − x)·s'`, where `s' = scale` when antialiasing a downscale and 1 otherwise.
     func resizeTaps(_ problem: ResizeProblem, axis: Int, x: Int) -> AxisTaps {
         let d = problem.descriptor
         let length = problem.inputShape[axis]
-        let coordinate = sourceCoordinate(problem, axis: axis, x: x)
+        let coordinate = problem.sourceCoordinate(axis: axis, outputIndex: x)
         if d.coordinateTransformation == .tfCropAndResize && (coordinate < 0 || coordinate > Double(length - 1)) {
             return nil
         }
         let clamp = { (i: Int) in min(max(i, 0), length - 1) }
         if d.mode == .nearest {
-            let below = coordinate.rounded(.down), fraction = coordinate - below
-            let rounded: Double
-            switch d.nearestMode {
-            case .roundPreferFloor: rounded = fraction <= 0.5 ? below : below + 1
-            case .roundPreferCeil: rounded = fraction < 0.5 ? below : below + 1
-            case .floor: rounded = below
-            case .ceil: rounded = coordinate.rounded(.up)
-            }
-            return [(clamp(Int(rounded)), 1)]
+            return [(clamp(Int(d.nearestMode.round(coordinate))), 1)]
         }
         let support = d.mode == .linear ? 1.0 : 2.0
         let filterScale = d.antialias ? min(problem.scales[axis], 1) : 1

@@ -33,6 +33,17 @@ public enum CoordinateTransformation: String, Sendable, Hashable, CaseIterable {
 
 /// Rounding of the source coordinate in nearest mode (ONNX `nearest_mode`); the index is then clamped to the input.
 public enum NearestMode: String, Sendable, Hashable, CaseIterable {
+    /// The rounded coordinate (not yet clamped to the input); the one definition every backend uses.
+    public func round(_ coordinate: Double) -> Double {
+        let below = coordinate.rounded(.down), fraction = coordinate - below
+        switch self {
+        case .roundPreferFloor: return fraction <= 0.5 ? below : below + 1
+        case .roundPreferCeil: return fraction < 0.5 ? below : below + 1
+        case .floor: return below
+        case .ceil: return coordinate.rounded(.up)
+        }
+    }
+
     /// Round half down: 2.5 → 2 (the ONNX default).
     case roundPreferFloor = "round_prefer_floor"
     /// Round half up: 2.5 → 3.
@@ -214,6 +225,31 @@ public struct ResizeProblem: Sendable, Hashable, CustomStringConvertible {
         self.scales = scales
         self.roiStart = roiStart
         self.roiEnd = roiEnd
+    }
+
+    /// The input coordinate that output index `x` of `axis` maps to (``CoordinateTransformation``); the one
+    /// definition every backend uses.
+    public func sourceCoordinate(axis: Int, outputIndex x: Int) -> Double {
+        let inLength = Double(inputShape[axis]), outLength = Double(outputShape[axis])
+        let scale = scales[axis], x = Double(x)
+        switch descriptor.coordinateTransformation {
+        case .halfPixel:
+            return (x + 0.5) / scale - 0.5
+        case .halfPixelSymmetric:
+            let adjustment = outLength / (scale * inLength)
+            return inLength / 2 * (1 - adjustment) + (x + 0.5) / scale - 0.5
+        case .pytorchHalfPixel:
+            return outLength > 1 ? (x + 0.5) / scale - 0.5 : 0
+        case .alignCorners:
+            return outLength > 1 ? x * (inLength - 1) / (outLength - 1) : 0
+        case .asymmetric:
+            return x / scale
+        case .tfCropAndResize:
+            let start = roiStart[axis], end = roiEnd[axis]
+            return outLength > 1
+                ? start * (inLength - 1) + x * (end - start) * (inLength - 1) / (outLength - 1)
+                : 0.5 * (start + end) * (inLength - 1)
+        }
     }
 
     private static func length(_ value: Double, rounding: FloatingPointRoundingRule, axis: Int) throws -> Int {
