@@ -15,15 +15,22 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // Protocol layer, reference backend and the Swift side of the C backend (Sources/CNNKit/{Core,Backends}).
-        .target(name: "CNNKit", dependencies: ["CKernels"]),
+        // The protocol layer: tensors, descriptors → validated problems, errors, the Backend protocol and its
+        // prepared operators, the registry. It imports no backend.
+        .target(name: "CNNKitCore"),
+        // The reference backend: plain loops from the definitions, the oracle.
+        .target(name: "CNNKitReference", dependencies: ["CNNKitCore"]),
+        // The C backend's Swift side: prepares problems (algorithm, ISA, packed weights) and runs CKernels.
+        .target(name: "CNNKitCBackend", dependencies: ["CNNKitCore", "CKernels"]),
+        // The product: re-exports the layers, registers the built-in backends in order, plans and one-call functions.
+        .target(name: "CNNKit", dependencies: ["CNNKitCore", "CNNKitReference", "CNNKitCBackend"]),
         // The C backend's kernels: portable C + OpenMP, OpenBLAS sgemm (CKernels/README.md has the naming grammar).
         // `-fopenmp` is an unsafe flag, so downstream packages depend on CNNKit by `branch:`/`revision:`/`path:`,
         // not `from:` (README "Using CNNKit as a dependency").
         .target(
             name: "CKernels",
             path: "CKernels",
-            exclude: ["README.md"],
+            exclude: ["README.md", "conv/ck_conv_algorithms.def"],
             cSettings: [.unsafeFlags(["-fopenmp", "-O3"])],
             linkerSettings: [.linkedLibrary("omp5"), .linkedLibrary("openblas"), .linkedLibrary("m")]
         ),

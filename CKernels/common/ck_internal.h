@@ -66,9 +66,8 @@ static inline int ck_team_for(int threads, int64_t work) {
 /// Floor division for b > 0.
 static inline int64_t ck_floordiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-/// Checks the invariants every window kernel relies on: sizes >= 0, kernel/stride/dilation >= 1, and products that
-/// fit. Pads may be anything: kernels clip every access against [0, in).
-int ck_window_check(const ck_window *g);
+// ck_window_check (ckernels.h) checks the invariants every window kernel relies on. Pads may be anything: kernels
+// clip every access against [0, in).
 
 /// First and one-past-last output position o in [0, out) whose tap o*s + off lies in [0, in).
 static inline void ck_valid_range(int64_t out, int64_t in, int64_t s, int64_t off, int64_t *lo, int64_t *hi) {

@@ -22,7 +22,8 @@ typedef struct {
 /// `channels_per_item` (at most 16) flattened outputs of n floats; returns 0 when that does not fit.
 static inline int ck_plane_plan_init(ck_plane_plan *pp, const ck_window *g, int64_t channels_per_item,
                                      int64_t budget) {
-    if (g->in[0] != 1 || g->out[0] != 1 || g->kernel[0] != 1) return 0;
+    // A 2-D problem: one depth slice, read at depth 0 (a depth pad would move the only tap outside the input).
+    if (g->in[0] != 1 || g->out[0] != 1 || g->kernel[0] != 1 || g->pad[0] != 0) return 0;
     const int64_t OH = g->out[1], OW = g->out[2], KH = g->kernel[1], KW = g->kernel[2];
     const int64_t sh = g->stride[1], sw = g->stride[2], dh = g->dilation[1], dw = g->dilation[2];
     if (KH > 64 || KW > 64) return 0;

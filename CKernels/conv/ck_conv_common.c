@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 #include "conv_internal.h"
 
@@ -66,4 +67,15 @@ void ck_col2im_add(const ck_window *g, const float *col, int64_t ld, int64_t p0,
                     p += bw1 - bw0;
                 }
             }
+}
+
+int ck_clamp_f32(float *y, int64_t count, float lo, float hi, int threads) {
+    if (count < 0 || (count && !y) || !(lo <= hi)) return CK_ERR_ARGUMENT;
+    if (lo == -INFINITY && hi == INFINITY) return CK_OK;
+#pragma omp parallel for num_threads(ck_team_for(threads, count)) schedule(static)
+    for (int64_t i = 0; i < count; i++) {
+        const float v = y[i];
+        y[i] = v < lo ? lo : v > hi ? hi : v;  // NaN passes through, as ONNX Relu / Clip
+    }
+    return CK_OK;
 }

@@ -5,7 +5,4 @@
 /// when an OpenBLAS build older than the CPU falls back to SSE3 kernels); OPENBLAS_CORETYPE overrides the choice.
 const char *ck_blas_core_name(void);
 
-/// 1 when the CPU runs AVX2 and FMA instructions, else 0.
-int ck_cpu_has_avx2_fma(void);
-
 #endif

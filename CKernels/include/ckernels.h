@@ -32,6 +32,29 @@ typedef struct ck_window {
 /// Number of processors OpenMP sees.
 int ck_num_procs(void);
 
+/// CK_OK when every kernel can take this geometry: sizes >= 0, kernel/stride/dilation >= 1, and every coordinate
+/// expression o·s + k·d − p within ±2^60 (the adapter declines anything else before a kernel sees it).
+int ck_window_check(const ck_window *g);
+
+// ---- instruction sets (common/ck_cpu.c) ------------------------------------------------------------------------
+
+/// Instruction-set variants, worst to best. A kernel with ISA variants takes the variant to run as an `isa`
+/// argument and runs the best one available at or below it.
+enum {
+    CK_ISA_PORTABLE = 0,  // plain C (whatever the compiler's baseline target vectorises)
+    CK_ISA_AVX2 = 1,      // x86-64-v3: AVX2 + FMA, 256-bit
+    CK_ISA_AVX512 = 2,    // x86-64-v4: AVX-512 F/BW/DQ/VL, 512-bit
+    CK_ISA_COUNT = 3
+};
+/// The best variant this CPU and OS support.
+int ck_isa_detect(void);
+/// `requested` capped at what the CPU supports; a negative request means "the best".
+int ck_isa_resolve(int requested);
+/// "portable", "avx2", "avx512".
+const char *ck_isa_name(int isa);
+/// Per-core L1 data and L2 cache sizes in bytes (32 KiB / 1 MiB when the system does not say).
+void ck_cache_sizes(int64_t *l1, int64_t *l2);
+
 // ---- conv/ ----------------------------------------------------------------------------------------------------
 
 typedef struct ck_conv_desc {
@@ -54,6 +77,38 @@ int64_t ck_conv_ncx_im2col_gemm_workspace_f32(const ck_conv_desc *desc, int thre
 int ck_conv_ncx_gemm1x1_f32(const ck_conv_desc *desc, const float *x, int64_t x_count, const float *w, int64_t w_count,
                             const float *bias, float *y, int64_t y_count, int threads);
 
+/// y[i] = min(max(y[i], lo), hi) for count elements (the fused activation of the kernels that have no epilogue
+/// for it); lo = -INFINITY and hi = INFINITY do nothing. NaN stays NaN.
+int ck_clamp_f32(float *y, int64_t count, float lo, float hi, int threads);
+
+/// The convolution algorithms, in the order of conv/ck_conv_algorithms.def (the list the Swift adapter, the
+/// tests and the benchmarks read): number of entries, and the name of entry i (NULL outside the list).
+int ck_conv_algorithm_count(void);
+const char *ck_conv_algorithm_name(int i);
+
+/// A prepared implicit-GEMM convolution (opaque): geometry, offset table, ISA and optionally packed weights.
+typedef struct ck_conv_gemm ck_conv_gemm;
+/// Prepares conv `d` for implicit GEMM with ISA `isa` (capped by ck_isa_resolve; negative = best) for up to
+/// `threads` threads (they pack the weights); epilogue clamp [act_lo, act_hi] (-INFINITY/INFINITY = none, 0/INFINITY
+/// = ReLU). When `w` is non-NULL its w_count floats ([M, C/G, k…], flipped if d->flip) are packed into the plan.
+/// Returns CK_OK and *out, or an error status (CK_ERR_ARGUMENT when the descriptor is invalid or sizes are beyond
+/// what it handles, CK_ERR_NOMEM) and *out = NULL.
+int ck_conv_ncx_implicit_gemm_prepare_f32(const ck_conv_desc *d, int isa, int threads, const float *w, int64_t w_count,
+                                          float act_lo, float act_hi, ck_conv_gemm **out);
+/// Runs a prepared plan: y = clamp(conv(x, w) + bias). `w` may be NULL when the plan holds packed weights;
+/// otherwise w is packed into this run's workspace first. The plan is read-only during a run: several threads may
+/// run the same plan at once. Results are bitwise identical for every `threads`.
+int ck_conv_ncx_implicit_gemm_run_f32(const ck_conv_gemm *p, const float *x, int64_t x_count, const float *w,
+                                      int64_t w_count, const float *bias, float *y, int64_t y_count, int threads);
+/// Workspace bytes one run allocates: at most 16 MiB of input planes, and the packed weights
+/// when `weights_given` (or the plan holds none). -1 for a NULL plan.
+int64_t ck_conv_ncx_implicit_gemm_workspace_f32(const ck_conv_gemm *p, int threads, int weights_given);
+/// Bytes the plan holds (packed weights included).
+int64_t ck_conv_ncx_implicit_gemm_plan_bytes_f32(const ck_conv_gemm *p);
+/// The ISA the plan's microkernels use (CK_ISA_*).
+int ck_conv_ncx_implicit_gemm_isa(const ck_conv_gemm *p);
+void ck_conv_ncx_implicit_gemm_destroy_f32(ck_conv_gemm *p);
+
 /// ConvTranspose: x [N,C,in], w [C,M/g,k], bias [M] or NULL, y [N,M,out]; cblas_sgemm into column tiles, then col2im.
 int ck_convtranspose_ncx_gemm_col2im_f32(const ck_conv_desc *desc, const float *x, int64_t x_count, const float *w,
                                          int64_t w_count, const float *bias, float *y, int64_t y_count, int threads);
@@ -73,15 +128,17 @@ typedef struct ck_pool_desc {
 } ck_pool_desc;
 
 /// MaxPool; `indices` (flat input positions, int64) may be NULL. NaN in a window gives NaN (the first NaN's index);
-/// ties give the first in row-major window order.
+/// ties give the first in row-major window order. `isa`: the best CK_ISA_ variant at or below it runs (negative:
+/// the best the CPU has); every variant gives the same bits.
 int ck_maxpool_ncx_f32(const ck_pool_desc *desc, const float *x, int64_t x_count, float *y, int64_t y_count,
-                       int64_t *indices, int threads);
-/// AveragePool; count_include_pad counts taps inside the input or the explicit padding.
+                       int64_t *indices, int threads, int isa);
+/// AveragePool; count_include_pad counts taps inside the input or the explicit padding. `isa` as for MaxPool
+/// (variants may differ in rounding; each is bitwise reproducible across thread counts).
 int ck_avgpool_ncx_f32(const ck_pool_desc *desc, int count_include_pad, const float *x, int64_t x_count, float *y,
-                       int64_t y_count, int threads);
-/// LpPool: (Σ |x|^p)^(1/p) over taps inside the input.
+                       int64_t y_count, int threads, int isa);
+/// LpPool: (Σ |x|^p)^(1/p) over taps inside the input. `isa` as for AveragePool.
 int ck_lppool_ncx_f32(const ck_pool_desc *desc, float p, const float *x, int64_t x_count, float *y, int64_t y_count,
-                      int threads);
+                      int threads, int isa);
 /// Stochastic pooling. expectation = 0: sample with the (seed, window) generator, `indices` may be NULL;
 /// expectation = 1: Σ p_i·a_i (seed and indices unused).
 int ck_stochpool_ncx_f32(const ck_pool_desc *desc, int expectation, uint64_t seed, const float *x, int64_t x_count,
@@ -100,8 +157,9 @@ typedef struct ck_resize_axis {
 
 /// Resize of `planes` independent [d, h, w] volumes by per-axis tap tables; every output outside on any axis gets
 /// `extrapolation`. nearest = 1 copies the single tap (bit-exact); otherwise the separable weighted sum.
+/// `isa` as for AveragePool (nearest is bit-exact in every variant).
 int ck_resize_ncx_taps_f32(int64_t planes, const ck_resize_axis axes[3], int nearest, float extrapolation,
-                           const float *x, int64_t x_count, float *y, int64_t y_count, int threads);
+                           const float *x, int64_t x_count, float *y, int64_t y_count, int threads, int isa);
 
 // ---- shuffle/ -------------------------------------------------------------------------------------------------
 
@@ -118,6 +176,34 @@ int ck_pixelshuffle_nchw_f32(int space_to_depth, int crd, int64_t n, int64_t c, 
 int ck_maxunpool_ncx_f32(int64_t batch, int64_t channels, int64_t spatial_rank, const int64_t *space,
                          const int64_t *out, const float *x, const int64_t *index, int64_t x_count, float *y,
                          int64_t y_count, int threads);
+
+// ---- conv/ Winograd F(4x4, 3x3) (conv/ck_conv_nchw_winograd_f32.c) -------------------------------------------
+
+/// A prepared Winograd F(4×4, 3×3) convolution (opaque): geometry, blocking, ISA and optionally transformed weights.
+typedef struct ck_conv_winograd ck_conv_winograd;
+/// Prepares 2-D conv `d` (3×3 kernel, stride 1, dilation 1, d axis of size 1 with no pad; any pads on h, w, the
+/// end pads implied by g.out; groups, batch, flip) with ISA `isa` (capped by ck_isa_resolve; negative = best);
+/// `threads` transform the weights. Epilogue clamp [act_lo, act_hi] (-INFINITY/INFINITY = none, 0/INFINITY = ReLU).
+/// When `w` is non-NULL its w_count floats [M, C/G, 3, 3] are transformed (in double) into the plan. Returns CK_OK
+/// and *out, or CK_ERR_ARGUMENT (any other geometry, bad sizes) / CK_ERR_NOMEM and *out = NULL.
+int ck_conv_nchw_winograd_prepare_f32(const ck_conv_desc *d, int isa, int threads, const float *w, int64_t w_count,
+                                      float act_lo, float act_hi, ck_conv_winograd **out);
+/// Runs a prepared plan: y = clamp(conv(x, w) + bias), bias [M] or NULL. `w` may be NULL when the plan holds
+/// transformed weights; otherwise w is transformed into this run's workspace first (and used instead of the
+/// plan's). The plan is read-only during a run: several threads may run one plan at once. Results are bitwise
+/// identical for every `threads`. Error: max|y − exact| / max|exact| ≤ 1e-4 (measured 1.5e-5 at 512→512 @14 on
+/// normal data).
+int ck_conv_nchw_winograd_run_f32(const ck_conv_winograd *p, const float *x, int64_t x_count, const float *w,
+                                  int64_t w_count, const float *bias, float *y, int64_t y_count, int threads);
+/// Workspace bytes one run allocates: per-thread transform blocks (about 1 MiB each, 1.8 MiB at 2048 channels
+/// per group; independent of the image size), plus the transformed weights when `weights_given` (or the plan
+/// holds none). -1 for a NULL plan.
+int64_t ck_conv_nchw_winograd_workspace_f32(const ck_conv_winograd *p, int threads, int weights_given);
+/// Bytes the plan holds (transformed weights included: about 36·(C/G)·(M/G) floats per group, 4× the weights).
+int64_t ck_conv_nchw_winograd_plan_bytes_f32(const ck_conv_winograd *p);
+/// The ISA the plan's kernels use (CK_ISA_*).
+int ck_conv_nchw_winograd_isa(const ck_conv_winograd *p);
+void ck_conv_nchw_winograd_destroy_f32(ck_conv_winograd *p);
 
 #ifdef __cplusplus
 }

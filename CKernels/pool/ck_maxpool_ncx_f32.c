@@ -112,11 +112,13 @@ void ck_maxpool_item(const maxpool_args *A, int64_t item, float *acc, int64_t *i
 }
 
 /// One thread's share: items claimed from `next` until none are left.
-CK_HOT static
-void ck_maxpool_worker(const maxpool_args *A, int64_t items, int64_t chunk, int64_t *next, float *acc, int64_t *idx,
-                       float *buf) {
+CK_INLINE
+void ck_maxpool_worker_body(const maxpool_args *A, int64_t items, int64_t chunk, int64_t *next, float *acc,
+                            int64_t *idx, float *buf) {
     CK_DYNAMIC_FOR(it, items, chunk, *next) ck_maxpool_item(A, it, acc, idx, buf);
 }
+CK_POOL_ISA_VARIANTS(ck_maxpool_worker, (const maxpool_args *A, int64_t items, int64_t chunk, int64_t *next,
+                                         float *acc, int64_t *idx, float *buf), (A, items, chunk, next, acc, idx, buf))
 
 /// 1-D/2-D planes that fit (common/ck_planes.h): work item = plane; taps in row-major window order over the
 /// flattened output, -inf padding, tracking which tap won (then turned into the flat input index).
@@ -139,8 +141,8 @@ enum { PB = 32 };
 /// Without NaN in the plane, PICK is plain `>`: one vmaxps per tap for values.
 #define GREATER(c, m) ((c) > (m))
 
-CK_HOT static
-void ck_maxpool_plane_worker(const ck_pool_desc *d, const ck_plane_plan *pp, const int64_t *first_row,
+CK_INLINE
+void ck_maxpool_plane_worker_body(const ck_pool_desc *d, const ck_plane_plan *pp, const int64_t *first_row,
                              const int64_t *first_col, const float *x, float *y, int64_t *ix, int64_t planes,
                              int64_t *next, float *ph, float *acc, int32_t *tap) {
     const ck_window *g = &d->g;
@@ -192,10 +194,16 @@ void ck_maxpool_plane_worker(const ck_pool_desc *d, const ck_plane_plan *pp, con
     }
 }
 
+CK_POOL_ISA_VARIANTS(ck_maxpool_plane_worker,
+                     (const ck_pool_desc *d, const ck_plane_plan *pp, const int64_t *first_row,
+                      const int64_t *first_col, const float *x, float *y, int64_t *ix, int64_t planes,
+                      int64_t *next, float *ph, float *acc, int32_t *tap),
+                     (d, pp, first_row, first_col, x, y, ix, planes, next, ph, acc, tap))
+
 /// Whole-plane windows (global max pooling): one pass in memory order, which is row-major window order.
-static void global_max(const ck_pool_desc *d, const float *x, float *y, int64_t *ix, int threads) {
+CK_INLINE void global_max_body(const ck_pool_desc *d, const float *x, float *y, int64_t *ix) {
     const int64_t planes = d->batch * d->channels, IS = ck_prod3(d->g.in), IH = d->g.in[1], IW = d->g.in[2];
-#pragma omp parallel for num_threads(ck_team_for(threads, planes * IS)) schedule(static)
+#pragma omp for schedule(static)
     for (int64_t p = 0; p < planes; p++) {
         const float *v = x + p * IS;
         float m = -INFINITY;
@@ -206,17 +214,39 @@ static void global_max(const ck_pool_desc *d, const float *x, float *y, int64_t 
         if (ix) ix[p] = p * IS + (d->column_major ? (best / IW) + (best % IW) * IH : best);
     }
 }
+CK_POOL_ISA_VARIANTS(global_max, (const ck_pool_desc *d, const float *x, float *y, int64_t *ix), (d, x, y, ix))
 
 int ck_maxpool_ncx_f32(const ck_pool_desc *d, const float *x, int64_t x_count, float *y, int64_t y_count,
-                       int64_t *indices, int threads) {
+                       int64_t *indices, int threads, int isa) {
     int status = ck_pool_check(d, x, x_count, y, y_count);
     if (status != CK_OK) return status;
     if (y_count == 0) return CK_OK;
+    isa = ck_isa_resolve(isa);
     const ck_window *g = &d->g;
     if (ck_pool_is_global(g)) {
-        global_max(d, x, y, indices, threads);
+#pragma omp parallel num_threads(ck_team_for(threads, x_count))
+        CK_POOL_ISA_CALL(global_max, isa, (d, x, y, indices));
         return CK_OK;
     }
+    ck_plane_plan pp;
+    const int planes_fit = ck_plane_plan_init(&pp, g, 1, 64 * 1024);
+#if defined(__x86_64__)
+    // Without indices, planes that fit as phase planes run faster whole (one long pass per tap) than row by row;
+    // with indices the row kernels' tap tracking is cheaper.
+    if (isa >= CK_ISA_AVX2 && (!planes_fit || indices) && ck_prow_supported(d, indices != NULL, 0)) {
+        int32_t *first_kw = indices ? malloc(sizeof(int32_t) * (size_t)g->out[2]) : NULL;
+        if (indices && !first_kw) return CK_ERR_NOMEM;
+        for (int64_t ow = 0; indices && ow < g->out[2]; ow++) {
+            int32_t kw = 0;  // ck_prow_supported checked that every window has a column inside the row
+            while (ow * g->stride[2] - g->pad[2] + kw * g->dilation[2] < 0) kw++;
+            first_kw[ow] = kw;
+        }
+        const ck_prow_args A = {d, x, y, indices, first_kw, NULL, NULL, 0};
+        status = isa >= CK_ISA_AVX512 ? ck_maxpool_rows_avx512(&A, threads) : ck_maxpool_rows_avx2(&A, threads);
+        free(first_kw);
+        return status;
+    }
+#endif
     ck_rowplan rp;
     if (ck_rowplan_init(&rp, g, CK_POOL_OWB) != CK_OK) return CK_ERR_NOMEM;
     const int64_t OW = g->out[2];
@@ -232,8 +262,7 @@ int ck_maxpool_ncx_f32(const ck_pool_desc *d, const float *x, int64_t x_count, f
             if (iw >= 0 && iw < g->in[2]) first[ow] = iw;
         }
     }
-    ck_plane_plan pp;
-    if (ck_plane_plan_init(&pp, g, 1, 64 * 1024)) {
+    if (planes_fit) {
         int64_t *first_row = malloc(sizeof(int64_t) * (size_t)g->out[1]);
         if (!first_row || ck_plane_offsets(&pp, g) != CK_OK) {
             free(first_row); free(first); ck_rowplan_free(&rp);
@@ -256,7 +285,8 @@ int ck_maxpool_ncx_f32(const ck_pool_desc *d, const float *x, int64_t x_count, f
             float *acc = malloc(sizeof(float) * (size_t)pp.n);
             int32_t *tap = malloc(sizeof(int32_t) * (size_t)pp.n);
             if (!ck_team_failed(&failed, !ph || !acc || !tap))
-                ck_maxpool_plane_worker(d, &pp, first_row, first, x, y, indices, planes, &next, ph, acc, tap);
+                CK_POOL_ISA_CALL(ck_maxpool_plane_worker, isa,
+                                 (d, &pp, first_row, first, x, y, indices, planes, &next, ph, acc, tap));
             free(ph); free(acc); free(tap);
         }
         free(pp.off); free(first_row); free(first); ck_rowplan_free(&rp);
@@ -274,7 +304,7 @@ int ck_maxpool_ncx_f32(const ck_pool_desc *d, const float *x, int64_t x_count, f
         int64_t *idx = malloc(sizeof(int64_t) * CK_POOL_OWB);
         float *buf = malloc(sizeof(float) * (size_t)ck_rowplan_floats(&rp));
         if (!ck_team_failed(&failed, !acc || !idx || !buf)) {
-            ck_maxpool_worker(&A, items, chunk, &next, acc, idx, buf);
+            CK_POOL_ISA_CALL(ck_maxpool_worker, isa, (&A, items, chunk, &next, acc, idx, buf));
         }
         free(acc); free(idx); free(buf);
     }

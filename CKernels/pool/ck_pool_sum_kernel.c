@@ -122,10 +122,12 @@ void ck_pool_sum_item(const sum_args *A, int64_t item, float *acc, float *buf) {
     }
 }
 
-CK_HOT static
-void ck_pool_sum_worker(const sum_args *A, int64_t items, int64_t chunk, int64_t *next, float *acc, float *buf) {
+CK_INLINE
+void ck_pool_sum_worker_body(const sum_args *A, int64_t items, int64_t chunk, int64_t *next, float *acc, float *buf) {
     CK_DYNAMIC_FOR(it, items, chunk, *next) ck_pool_sum_item(A, it, acc, buf);
 }
+CK_POOL_ISA_VARIANTS(ck_pool_sum_worker, (const sum_args *A, int64_t items, int64_t chunk, int64_t *next, float *acc,
+                                          float *buf), (A, items, chunk, next, acc, buf))
 
 /// Whole-plane windows (global pooling): 8 interleaved partial sums per plane, combined in a fixed order.
 #define GLOBAL_SUM(T)                                                                                                \
@@ -147,11 +149,13 @@ void ck_global_sum(int f, float p, const float *v, int64_t n, float *out) {
     *out = f == 0 ? s / (float)n : f == 1 ? s : f == 2 ? sqrtf(s) : powf(s, 1.0f / p);
 }
 
-CK_HOT static
-void ck_global_worker(int f, float p, const float *x, int64_t IS, float *y, int64_t planes) {
+CK_INLINE
+void ck_global_worker_body(int f, float p, const float *x, int64_t IS, float *y, int64_t planes) {
 #pragma omp for schedule(static)
     for (int64_t pl = 0; pl < planes; pl++) ck_global_sum(f, p, x + pl * IS, IS, y + pl);
 }
+CK_POOL_ISA_VARIANTS(ck_global_worker, (int f, float p, const float *x, int64_t IS, float *y, int64_t planes),
+                     (f, p, x, IS, y, planes))
 
 /// dst[i] = Σ_k src[i + k·step] for k in [0, K), i in [0, n); the common K = 2, 3 in one pass.
 CK_INLINE void ck_shifted_sum(float *restrict dst, const float *restrict src, int64_t n, int64_t K, int64_t step) {
@@ -173,8 +177,8 @@ CK_INLINE void ck_shifted_sum(float *restrict dst, const float *restrict src, in
 /// plane is copied once with f applied and zero padding into P (Hp × Wp, starting at input (-ph, -pw)); then, as
 /// long loops over the flattened arrays, V = Σ_kh P shifted by kh·dh rows and A = Σ_kw V shifted by kw·dw columns,
 /// so A[r·Wp + c] is the window sum of output (r, c).
-CK_HOT static
-void ck_plane_worker(const sum_args *A, int64_t planes, int64_t *next, float *P, float *V) {
+CK_INLINE
+void ck_plane_worker_body(const sum_args *A, int64_t planes, int64_t *next, float *P, float *V) {
     const ck_window *g = &A->d->g;
     const int f = A->f;
     const float p = A->p;
@@ -224,17 +228,21 @@ void ck_plane_worker(const sum_args *A, int64_t planes, int64_t *next, float *P,
     }
 }
 
+CK_POOL_ISA_VARIANTS(ck_plane_worker, (const sum_args *A, int64_t planes, int64_t *next, float *P, float *V),
+                     (A, planes, next, P, V))
+
 /// f: 0 average (count_include_pad in `include_pad`), 1/2/3 Lp with p = 1 / 2 / other.
 int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, const float *x, int64_t x_count, float *y,
-                       int64_t y_count, int threads) {
+                       int64_t y_count, int threads, int isa) {
     int status = ck_pool_check(d, x, x_count, y, y_count);
     if (status != CK_OK) return status;
     if (y_count == 0) return CK_OK;
+    isa = ck_isa_resolve(isa);
     const ck_window *g = &d->g;
     if (ck_pool_is_global(g)) {
         const int64_t planes = d->batch * d->channels, IS = ck_prod3(g->in);
 #pragma omp parallel num_threads(ck_team_for(threads, x_count))
-        ck_global_worker(f, p, x, IS, y, planes);
+        CK_POOL_ISA_CALL(ck_global_worker, isa, (f, p, x, IS, y, planes));
         return CK_OK;
     }
     const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
@@ -260,6 +268,27 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
                     (float)(ck_axis_count(od, g->stride[0], g->pad[0], g->kernel[0], g->dilation[0], lo[0], hi[0]) *
                             ck_axis_count(oh, g->stride[1], g->pad[1], g->kernel[1], g->dilation[1], lo[1], hi[1]));
     }
+    // Small unit-stride 1-D/2-D planes: whole-plane passes (ck_plane_worker), faster there than row by row.
+    const int64_t Hp = OH + (g->kernel[1] - 1) * g->dilation[1], Wp = OW + (g->kernel[2] - 1) * g->dilation[2];
+    const int small_planes = g->in[0] == 1 && g->kernel[0] == 1 && OD == 1 && g->stride[1] == 1 &&
+                             g->stride[2] == 1 && ck_mul(Hp, Wp) >= 0 && ck_mul(Hp, Wp) <= 16384;
+#if defined(__x86_64__)
+    if (isa >= CK_ISA_AVX2 && f <= 2 && !small_planes && ck_prow_supported(d, 0, 1)) {
+        float *inv = f == 0 ? malloc(sizeof(float) * (size_t)(OW + OD * OH)) : NULL;
+        if (f == 0 && !inv) {
+            ck_rowplan_free(&rp);
+            free(divisor);
+            return CK_ERR_NOMEM;
+        }
+        for (int64_t i = 0; f == 0 && i < OW + OD * OH; i++) inv[i] = 1.0f / divisor[i];
+        const ck_prow_args R = {d, x, y, NULL, NULL, inv, inv ? inv + OW : NULL, f};
+        status = isa >= CK_ISA_AVX512 ? ck_poolsum_rows_avx512(&R, threads) : ck_poolsum_rows_avx2(&R, threads);
+        free(inv);
+        ck_rowplan_free(&rp);
+        free(divisor);
+        return status;
+    }
+#endif
     const int span = g->stride[2] <= (g->kernel[2] - 1) * g->dilation[2] + 1;
     const int64_t span_floats = (ck_min(CK_POOL_OWB, OW) - 1) * g->stride[2] + (g->kernel[2] - 1) * g->dilation[2] + 1;
     sum_args A = {d, &rp, divisor, divisor ? divisor + OW : NULL, span, NULL, f, p, x, y};
@@ -267,12 +296,8 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
     const int team = ck_team_for(threads, ck_work3(y_count, ck_prod3(g->kernel), 1) + x_count);
     int failed = 0;
     int64_t next = 0;
-    // Small unit-stride 1-D/2-D planes: whole-plane passes (ck_plane_worker).
-    const int64_t Hp = OH + (g->kernel[1] - 1) * g->dilation[1], Wp = OW + (g->kernel[2] - 1) * g->dilation[2];
     float *inverse = NULL;
-    if (g->in[0] == 1 && g->kernel[0] == 1 && OD == 1 && g->stride[1] == 1 && g->stride[2] == 1 &&
-        ck_mul(Hp, Wp) >= 0 && ck_mul(Hp, Wp) <= 16384 &&
-        (f != 0 || (inverse = malloc(sizeof(float) * (size_t)(OH * OW))) != NULL)) {
+    if (small_planes && (f != 0 || (inverse = malloc(sizeof(float) * (size_t)(OH * OW))) != NULL)) {
         if (inverse)
             for (int64_t oh = 0; oh < OH; oh++)
                 for (int64_t ow = 0; ow < OW; ow++) inverse[oh * OW + ow] = 1.0f / (A.dh[oh] * divisor[ow]);
@@ -280,7 +305,8 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
 #pragma omp parallel num_threads(team)
         {
             float *P = malloc(sizeof(float) * (size_t)(Hp * Wp)), *V = malloc(sizeof(float) * (size_t)(Hp * Wp));
-            if (!ck_team_failed(&failed, !P || !V)) ck_plane_worker(&A, d->batch * d->channels, &next, P, V);
+            if (!ck_team_failed(&failed, !P || !V))
+                CK_POOL_ISA_CALL(ck_plane_worker, isa, (&A, d->batch * d->channels, &next, P, V));
             free(P); free(V);
         }
         ck_rowplan_free(&rp);
@@ -294,7 +320,7 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
         float *acc = malloc(sizeof(float) * CK_POOL_OWB);
         float *buf = malloc(sizeof(float) * (size_t)(span ? span_floats : ck_rowplan_floats(&rp)));
         if (!ck_team_failed(&failed, !acc || !buf)) {
-            ck_pool_sum_worker(&A, items, chunk, &next, acc, buf);
+            CK_POOL_ISA_CALL(ck_pool_sum_worker, isa, (&A, items, chunk, &next, acc, buf));
         }
         free(acc); free(buf);
     }

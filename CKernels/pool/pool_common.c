@@ -1,3 +1,4 @@
+#include <math.h>
 #include "pool_internal.h"
 
 int ck_pool_check(const ck_pool_desc *d, const float *x, int64_t x_count, const float *y, int64_t y_count) {
@@ -26,4 +27,54 @@ int ck_pool_is_global(const ck_window *g) {
     for (int a = 0; a < 3; a++)
         global &= g->out[a] == 1 && g->kernel[a] == g->in[a] && g->pad[a] == 0 && g->dilation[a] == 1;
     return global;
+}
+
+int ck_prow_supported(const ck_pool_desc *d, int with_idx, int sum) {
+    const ck_window *g = &d->g;
+    const int64_t KW = g->kernel[2], s = g->stride[2], IW = g->in[2];
+    if ((s != 1 && s != 2) || KW > CK_PROW_MAX_KW || IW >= ((int64_t)1 << 30) || g->pad[2] < -((int64_t)1 << 30) ||
+        g->pad[2] > ((int64_t)1 << 30) || (KW - 1) * g->dilation[2] >= ((int64_t)1 << 30) ||
+        g->out[2] >= ((int64_t)1 << 30))
+        return 0;
+    if (!sum) {
+        // Every window needs a column inside the row (its index starts there); indices need the window's rows in
+        // one lookup register and in-plane offsets in 32 bits.
+        for (int64_t ow = 0; ow < g->out[2]; ow++)
+            if (ck_axis_count(ow, s, g->pad[2], KW, g->dilation[2], 0, IW) == 0) return 0;
+        if (with_idx && (g->kernel[0] * g->kernel[1] > CK_PROW_MAX_ROWS || ck_prod3(g->in) >= ((int64_t)1 << 31)))
+            return 0;
+    }
+    return 1;
+}
+
+#define PICK(c, m) ((c) > (m) || ((c) != (c) && (m) == (m)))
+
+void ck_max_row_exact(const ck_prow_args *A, int64_t item) {
+    const ck_pool_desc *d = A->d;
+    const ck_window *g = &d->g;
+    const int64_t OH = g->out[1], OD = g->out[0], OW = g->out[2], IH = g->in[1], IW = g->in[2];
+    const int64_t IS = ck_prod3(g->in), oh = item % OH, od = (item / OH) % OD, plane = item / (OH * OD);
+    const float *xp = A->x + plane * IS;
+    for (int64_t ow = 0; ow < OW; ow++) {
+        float m = -INFINITY;
+        int64_t best = -1;
+        for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+            const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
+            if (id < 0 || id >= g->in[0]) continue;
+            for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+                const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
+                if (ih < 0 || ih >= IH) continue;
+                for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
+                    const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];
+                    if (iw < 0 || iw >= IW) continue;
+                    const float v = xp[(id * IH + ih) * IW + iw];
+                    const int64_t flat = plane * IS + (d->column_major ? ih + iw * IH : (id * IH + ih) * IW + iw);
+                    if (best < 0) best = flat;  // the first tap inside the input
+                    if (PICK(v, m)) { m = v; best = flat; }
+                }
+            }
+        }
+        A->y[item * OW + ow] = m;
+        if (A->ix) A->ix[item * OW + ow] = best;
+    }
 }

@@ -5,6 +5,24 @@
 /// Output columns are processed in blocks of this many.
 enum { CK_POOL_OWB = 512 };
 
+/// Explicit instruction-set variants (SwiftPM cannot set per-file flags, so per-function targets).
+#define CK_POOL_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma,avx2")))
+#define CK_POOL_AVX2 __attribute__((target("avx2,fma")))
+
+/// Compiles `name##_body` (always inlined) once per instruction set as name_portable / _avx2 / _avx512, and
+/// CK_POOL_ISA_CALL runs the one for `isa` (already resolved against the CPU).
+#if defined(__x86_64__)
+#define CK_POOL_ISA_VARIANTS(name, params, args)                                                                    \
+    static void name##_portable params { name##_body args; }                                                        \
+    CK_POOL_AVX2 static void name##_avx2 params { name##_body args; }                                               \
+    CK_POOL_AVX512 static void name##_avx512 params { name##_body args; }
+#define CK_POOL_ISA_CALL(name, isa, args)                                                                           \
+    ((isa) >= CK_ISA_AVX512 ? name##_avx512 args : (isa) >= CK_ISA_AVX2 ? name##_avx2 args : name##_portable args)
+#else
+#define CK_POOL_ISA_VARIANTS(name, params, args) static void name##_portable params { name##_body args; }
+#define CK_POOL_ISA_CALL(name, isa, args) name##_portable args
+#endif
+
 /// Checks a pooling descriptor against the tensor counts.
 int ck_pool_check(const ck_pool_desc *d, const float *x, int64_t x_count, const float *y, int64_t y_count);
 
@@ -16,6 +34,102 @@ int ck_pool_is_global(const ck_window *g);
 
 /// AveragePool (f = 0, divisor per count_include_pad) and LpPool (f = 1, 2, 3 for p = 1, 2, other).
 int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, const float *x, int64_t x_count,
-                       float *y, int64_t y_count, int threads);
+                       float *y, int64_t y_count, int threads, int isa);
+
+// ---- row kernels (ck_*pool_ncx_rows_*_f32.c): stride 1 or 2 along w, vectorised over output columns ----------
+//
+// Work item = one output row (plane, od, oh). The window's input rows inside the input are listed in (kd, kh)
+// order; along w every tap is a masked vector load (padding filled with -inf or 0), stride 2 split into even and
+// odd lanes by permutes. Max folds the taps in row-major window order with strict `>` (ties keep the first); a row
+// whose input holds a NaN is recomputed by the exact scalar ck_max_row_exact.
+
+/// Most taps along w the row kernels take, and most input rows per window with indices (one lookup register).
+enum { CK_PROW_MAX_KW = 16, CK_PROW_MAX_ROWS = 16 };
+
+typedef struct {
+    const ck_pool_desc *d;
+    const float *x;
+    float *y;
+    int64_t *ix;              // max: indices or NULL
+    const int32_t *first_kw;  // max: per output column, its first tap inside the row
+    const float *inv_w;       // average: per output column, 1 / (w factor of the divisor)
+    const float *inv_dh;      // average: per (od, oh), 1 / (d·h factor)
+    int f;                    // sums: 0 average, 1 |x|, 2 x²
+} ck_prow_args;
+
+
+/// The loads of one output block along w, k < CK_PROW_NG: stride 1 reads tap GTA(k) as one vector at column
+/// ow + GOFF(k) − pw; stride 2 reads a vector pair at 2·ow + GOFF(k) − pw whose even lanes are tap GTA(k) and odd
+/// lanes tap GTB(k) (dilation 1; -1: none). Taps come out in increasing kw. Expects SW, KW, dw and pairs =
+/// (SW == 2 && dw == 1) in scope; the row kernels instantiate common (SW, KW) as constants.
+#define CK_PROW_NG (pairs ? (KW + 1) / 2 : KW)
+#define CK_PROW_GOFF(k) (pairs ? 2 * (k) : (k) * dw)
+#define CK_PROW_GTA(k) (pairs ? 2 * (k) : (k))
+#define CK_PROW_GTB(k) (pairs && 2 * (k) + 1 < KW ? 2 * (k) + 1 : -1)
+/// Runs ROW(A, ..., SW, KW) with the common (SW, KW) as constants, else with the runtime values.
+#define CK_PROW_DISPATCH(ROW, A, ...)                                                                                \
+    do {                                                                                                            \
+        const int64_t sw_ = (A)->d->g.stride[2], kw_ = (A)->d->g.kernel[2], dw_ = (A)->d->g.dilation[2];         \
+        if (sw_ == 2 && kw_ == 2 && dw_ == 1) ROW(A, __VA_ARGS__, 2, 2);                                          \
+        else if (sw_ == 2 && kw_ == 3 && dw_ == 1) ROW(A, __VA_ARGS__, 2, 3);                                     \
+        else if (sw_ == 1 && kw_ == 3) ROW(A, __VA_ARGS__, 1, 3);                                                 \
+        else ROW(A, __VA_ARGS__, sw_, kw_);                                                                        \
+    } while (0)
+/// Bits e of [0, lim) with column c + e inside [0, IW): the lanes of a load at column c (lim <= 64).
+static inline uint64_t ck_prow_lanes(int64_t c, int64_t lim, int64_t IW) {
+    const int64_t lo = c < 0 ? ck_min(-c, 64) : 0, hi = ck_min(lim, IW - c);
+    if (hi <= lo) return 0;
+    return (hi >= 64 ? ~0ull : (1ull << hi) - 1) & ~((1ull << lo) - 1);
+}
+
+/// Whether the row kernels take this window (with_idx: max with indices; sum: average / Lp with f <= 2).
+int ck_prow_supported(const ck_pool_desc *d, int with_idx, int sum);
+/// Input rows of output row (od, oh) inside the input, in (kd, kh) order: their offsets within the plane
+/// (rowoff) and h coordinates (rih); returns how many (at most KD·KH).
+static inline int64_t ck_prow_rows(const ck_window *g, int64_t od, int64_t oh, int64_t *rowoff, int64_t *rih) {
+    int64_t n = 0;
+    for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+        const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
+        if (id < 0 || id >= g->in[0]) continue;
+        for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+            const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
+            if (ih < 0 || ih >= g->in[1]) continue;
+            rowoff[n] = (id * g->in[1] + ih) * g->in[2];
+            rih[n++] = ih;
+        }
+    }
+    return n;
+}
+/// Output row `item` of max pooling by the old exact rules (row-major taps, PICK), one column at a time.
+void ck_max_row_exact(const ck_prow_args *A, int64_t item);
+
+int ck_maxpool_rows_avx512(const ck_prow_args *A, int threads);
+int ck_maxpool_rows_avx2(const ck_prow_args *A, int threads);
+int ck_poolsum_rows_avx512(const ck_prow_args *A, int threads);
+int ck_poolsum_rows_avx2(const ck_prow_args *A, int threads);
+
+/// Work items of the row kernels: (plane, od, block of output rows), the block about 2 K outputs (fixed by the
+/// problem, so results never depend on the team).
+static inline int64_t ck_prow_block(const ck_window *g) { return ck_max(1, ck_min(g->out[1], 2048 / ck_max(1, g->out[2]))); }
+static inline int64_t ck_prow_items(const ck_pool_desc *d) {
+    const ck_window *g = &d->g;
+    const int64_t rb = ck_prow_block(g);
+    return d->batch * d->channels * g->out[0] * ((g->out[1] + rb - 1) / rb);
+}
+/// Team for the row kernels: about 32 K operations per thread at least.
+static inline int ck_prow_team(const ck_pool_desc *d, int threads) {
+    const ck_window *g = &d->g;
+    const int64_t y_count = d->batch * d->channels * ck_prod3(g->out);
+    return ck_team_for(threads, ck_work3(y_count, ck_prod3(g->kernel), 1) + ck_work3(d->batch * d->channels, ck_prod3(g->in), 1));
+}
+/// Runs ROW(A, flat output row, plane, od, oh, rowoff, rih, ...) over the output rows of one work item.
+#define CK_PROW_ITEM(ROW, A, item, rowoff, rih, ...)                                                                     \
+    do {                                                                                                            \
+        const ck_window *g_ = &(A)->d->g;                                                                           \
+        const int64_t rb_ = ck_prow_block(g_), nb_ = (g_->out[1] + rb_ - 1) / rb_, b_ = (item) % nb_;              \
+        const int64_t od_ = ((item) / nb_) % g_->out[0], pl_ = (item) / (nb_ * g_->out[0]);                        \
+        for (int64_t oh_ = b_ * rb_; oh_ < ck_min(g_->out[1], (b_ + 1) * rb_); oh_++)                               \
+            ROW(A, (pl_ * g_->out[0] + od_) * g_->out[1] + oh_, pl_, od_, oh_, rowoff, rih, __VA_ARGS__);                        \
+    } while (0)
 
 #endif

@@ -1,8 +1,9 @@
-// Resize by per-axis tap tables (the Swift side computes coordinates and weights for every mode). Work item =
-// (plane, output d, output h). Linear/cubic: the input rows the d and h taps name are combined with weight w_d·w_h,
-// then that row is resampled along w. Nearest copies the one tap, so it is bit-exact.
+// Resize by per-axis tap tables (the Swift side computes coordinates and weights for every mode). AVX2 / AVX-512:
+// the ring path of resize_internal.h. Portable: work item = (plane, output d, output h); linear/cubic combine the
+// input rows the d and h taps name with weight w_d·w_h, then resample that row along w. Nearest copies the one
+// tap, so it is bit-exact in every variant.
 #include <stdlib.h>
-#include "../common/ck_internal.h"
+#include "resize_internal.h"
 
 static int check_axis(const ck_resize_axis *a, int nearest) {
     if (a->in < 0 || a->out < 0 || a->taps < 1 || (nearest && a->taps != 1)) return 0;
@@ -69,7 +70,7 @@ void ck_resize_row(const ck_resize_axis *A, int nearest, float extrapolation, co
             if (aw->outside[i]) dst[i] = extrapolation;
 }
 
-CK_HOT static
+static
 void ck_resize_worker(const ck_resize_axis *axes, int nearest, float extrapolation, const float *x, float *y,
                       int64_t items, int64_t chunk, int64_t *next, float *v) {
     int64_t prev = -1;  // the last row this thread wrote
@@ -89,7 +90,7 @@ void ck_resize_worker(const ck_resize_axis *axes, int nearest, float extrapolati
 }
 
 int ck_resize_ncx_taps_f32(int64_t planes, const ck_resize_axis axes[3], int nearest, float extrapolation,
-                           const float *x, int64_t x_count, float *y, int64_t y_count, int threads) {
+                           const float *x, int64_t x_count, float *y, int64_t y_count, int threads, int isa) {
     if (!axes || planes < 0) return CK_ERR_ARGUMENT;
     for (int a = 0; a < 3; a++)
         if (!check_axis(&axes[a], nearest)) return CK_ERR_ARGUMENT;
@@ -98,6 +99,20 @@ int ck_resize_ncx_taps_f32(int64_t planes, const ck_resize_axis axes[3], int nea
         return CK_ERR_ARGUMENT;
     if ((x_count && !x) || (y_count && !y)) return CK_ERR_ARGUMENT;
     if (y_count == 0) return CK_OK;
+#if defined(__x86_64__)
+    isa = ck_isa_resolve(isa);
+    if (isa >= CK_ISA_AVX2) {
+        ck_htab tab;
+        if (ck_htab_build(&tab, &axes[2], isa >= CK_ISA_AVX512 ? 16 : 8, nearest) != CK_OK) return CK_ERR_NOMEM;
+        // Blocks of h rows: each reloads its ring once, so not too short; fixed by the problem, not the team.
+        const ck_resize_job J = {axes, &tab, planes, nearest, extrapolation, x, y, 64, ck_resize_ring_rows(axes)};
+        const int status = isa >= CK_ISA_AVX512 ? ck_resize_ring_avx512(&J, threads) : ck_resize_ring_avx2(&J, threads);
+        ck_htab_free(&tab);
+        return status;
+    }
+#else
+    (void)isa;
+#endif
     const int64_t items = planes * axes[0].out * axes[1].out, IW = axes[2].in;
     int failed = 0;
     int64_t next = 0;
@@ -109,6 +124,109 @@ int ck_resize_ncx_taps_f32(int64_t planes, const ck_resize_axis axes[3], int nea
             ck_resize_worker(axes, nearest, extrapolation, x, y, items, chunk, &next, v);
         }
         free(v);
+    }
+    return failed ? CK_ERR_NOMEM : CK_OK;
+}
+
+int ck_htab_build(ck_htab *t, const ck_resize_axis *aw, int64_t L, int nearest) {
+    const int64_t T = aw->taps, OW = aw->out, IW = aw->in, nb = (OW + L - 1) / L, E = nb * T;
+    t->L = L; t->T = T; t->nb = nb;
+    t->base = malloc(sizeof(int32_t) * 3 * (size_t)E);
+    t->nz = malloc(sizeof(uint32_t) * (size_t)E);
+    t->rel = malloc(sizeof(int32_t) * (size_t)(E * L));
+    t->w = malloc(sizeof(float) * (size_t)(E * L));
+    t->simple = malloc((size_t)ck_max(1, nb));
+    if (!t->base || !t->nz || !t->rel || !t->w || !t->simple || IW >= ((int64_t)1 << 31)) {
+        ck_htab_free(t);
+        return CK_ERR_NOMEM;
+    }
+    t->nvalid = t->base + E;
+    t->gather = t->base + 2 * E;
+    t->identity = IW == OW;
+    for (int64_t o = 0; o < OW && t->identity; o++) {
+        int hits = 0;
+        for (int64_t tp = 0; tp < T; tp++) {
+            const float w = nearest ? 1.0f : aw->weight[o * T + tp];
+            if (w == 0.0f) continue;
+            hits++;
+            t->identity &= aw->index[o * T + tp] == o && w == 1.0f;
+        }
+        t->identity &= hits == 1;
+    }
+    for (int64_t b = 0; b < nb; b++) {
+        // A lane is used when it is an output column and (nearest) or its weight is nonzero.
+        int64_t blo = INT64_MAX, bhi = -1;
+        for (int64_t tp = 0; tp < T; tp++)
+            for (int64_t j = 0; j < L && b * L + j < OW; j++) {
+                const int64_t o = b * L + j;
+                if (!nearest && aw->weight[o * T + tp] == 0.0f) continue;
+                blo = ck_min(blo, aw->index[o * T + tp]);
+                bhi = ck_max(bhi, aw->index[o * T + tp]);
+            }
+        const int shared = bhi >= 0 && bhi - blo < 2 * L;  // one window serves every tap of the block
+        t->simple[b] = (uint8_t)shared;
+        for (int64_t tp = 0; tp < T; tp++) {
+            const int64_t k = b * T + tp;
+            int64_t lo = INT64_MAX, hi = -1;
+            uint32_t nz = 0;
+            for (int64_t j = 0; j < L && b * L + j < OW; j++) {
+                const int64_t o = b * L + j;
+                if (!nearest && aw->weight[o * T + tp] == 0.0f) continue;
+                nz |= 1u << j;
+                lo = ck_min(lo, aw->index[o * T + tp]);
+                hi = ck_max(hi, aw->index[o * T + tp]);
+            }
+            if (shared) { lo = blo; hi = bhi; }
+            const int gather = hi >= 0 && hi - lo >= 2 * L;
+            t->nz[k] = nz;
+            t->simple[b] &= nz == (L == 32 ? ~0u : (1u << L) - 1);
+            t->gather[k] = gather;
+            t->base[k] = hi < 0 || gather ? 0 : (int32_t)lo;
+            t->nvalid[k] = hi < 0 || gather ? 0 : (int32_t)ck_min(2 * L, IW - lo);
+            for (int64_t j = 0; j < L; j++) {
+                const int64_t o = b * L + j;
+                const int used = (nz >> j) & 1;
+                t->rel[k * L + j] = used ? (int32_t)(aw->index[o * T + tp] - (gather ? 0 : lo)) : 0;
+                t->w[k * L + j] = used && !nearest ? aw->weight[o * T + tp] : 0.0f;
+            }
+        }
+    }
+    return CK_OK;
+}
+
+void ck_htab_free(ck_htab *t) {
+    free(t->base); free(t->nz); free(t->rel); free(t->w); free(t->simple);
+    t->base = NULL; t->nz = NULL; t->rel = NULL; t->w = NULL; t->simple = NULL;
+}
+
+int64_t ck_resize_ring_rows(const ck_resize_axis *axes) { return axes[0].taps * axes[1].taps + 2; }
+
+int ck_resize_run(const ck_resize_job *J, int threads, ck_resize_item_fn item) {
+    const ck_resize_axis *axes = J->axes;
+    const int64_t OH = axes[1].out, hb = (OH + J->rows_per_item - 1) / J->rows_per_item;
+    const int64_t items = J->planes * axes[0].out * hb, R = J->ring, n = axes[0].taps * axes[1].taps;
+    const int64_t padded = J->tab->nb * J->tab->L;
+    const int64_t y_count = J->planes * axes[0].out * OH * axes[2].out;
+    const int team = ck_team_for(threads, ck_work3(y_count, axes[2].taps + n, 1));
+    const int64_t chunk = ck_max(1, items / (4 * (int64_t)team));
+    int failed = 0;
+    int64_t next = 0;
+#pragma omp parallel num_threads(team)
+    {
+        const int64_t ring_floats = J->nearest || J->tab->identity ? 1 : ck_mul(R, padded);
+        float *ring = ring_floats < 0 ? NULL : malloc(sizeof(float) * (size_t)ring_floats);
+        int64_t *tag = malloc(sizeof(int64_t) * (size_t)(R + 1 + n));
+        uint8_t *pin = malloc((size_t)R);
+        float *wk = malloc(sizeof(float) * (size_t)n);
+        const float **rows = malloc(sizeof(float *) * (size_t)n);
+        if (!ck_team_failed(&failed, !ring || !tag || !pin || !wk || !rows)) {
+            CK_DYNAMIC_FOR(it, items, chunk, next) {
+                for (int64_t s = 0; s < R; s++) tag[s] = -1;  // ring rows hold rows of the previous item's plane
+                tag[R] = 0;
+                item(J, it, ring, tag, pin, tag + R + 1, wk, rows);
+            }
+        }
+        free(ring); free(tag); free(pin); free(wk); free(rows);
     }
     return failed ? CK_ERR_NOMEM : CK_OK;
 }

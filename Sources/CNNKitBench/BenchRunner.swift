@@ -11,6 +11,8 @@ public struct BenchOptions: Sendable {
     public var backends: [String]
     /// A convolution algorithm handed to every ``ConfigurableBackend`` (nil: each backend's heuristic).
     public var algorithm: String?
+    /// An instruction-set cap handed to every ``ConfigurableBackend`` (nil: the best the CPU has).
+    public var isa: String?
     /// Threads handed to configurable backends and exported as `CNNKIT_NUM_THREADS`.
     public var threads: Int
     /// Only cases whose `family/name` matches this regular expression.
@@ -23,11 +25,12 @@ public struct BenchOptions: Sendable {
     public var minimumTimedSeconds: Double
 
     public init(
-        backends: [String], algorithm: String? = nil, threads: Int, filter: String? = nil, repetitions: Int = 10,
+        backends: [String], algorithm: String? = nil, isa: String? = nil, threads: Int, filter: String? = nil, repetitions: Int = 10,
         maxSeconds: Double = 10, minimumTimedSeconds: Double = 0.25
     ) {
         self.backends = backends
         self.algorithm = algorithm
+        self.isa = isa
         self.threads = threads
         self.filter = filter
         self.repetitions = repetitions
@@ -228,6 +231,7 @@ public struct BenchRunner {
                 do {
                     workload = try Workload.make(
                         c, backend: backend, threads: options.threads, algorithm: isReference ? nil : options.algorithm,
+                        isa: isReference ? nil : options.isa,
                         registry: registry)
                 } catch {
                     skip(c, backend, "\(error)")
@@ -275,13 +279,14 @@ public struct BenchRunner {
 
     /// Fills the peak and roofline fractions.
     func rate(_ record: inout BenchRecord, _ c: BenchCase, threads: Int) {
-        let fma = peak.fmaGflops(threads: threads)
+        // A kernel that runs AVX-512 is rated against the AVX-512 peak, every other against the AVX2 one.
+        let fma = peak.fmaGflops(threads: threads, avx512: record.algorithm.hasSuffix("/avx512"))
         let bytes = c.bytes ?? 0
         let bandwidth = peak.copyGbs(bytes: bytes, threads: threads)
         let level = peak.fitsInL3(bytes) ? "L3" : "DRAM"
         if c.ratesFlops, let gflops = record.gflops, fma > 0 {
             record.peakFraction = gflops / fma
-            record.peakBasis = String(format: "fma %.1f GFLOP/s", fma)
+            record.peakBasis = String(format: "fma %.1f GFLOP/s (%@)", fma, record.algorithm.hasSuffix("/avx512") ? "AVX-512" : "AVX2")
             if let intensity = c.arithmeticIntensity, bandwidth > 0 {
                 let roof = min(fma, intensity * bandwidth)
                 record.rooflineFraction = gflops / roof

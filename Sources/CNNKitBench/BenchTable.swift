@@ -62,7 +62,7 @@ public enum BenchTable {
     public static func machineSummary(_ p: MachinePeak) -> String {
         let l3 = p.l3Bytes > 0 ? "\(p.l3Bytes >> 20) MiB" : "unknown"
         let avx512 = p.fmaAvx512GflopsN > 0
-            ? "\n(this CPU also has AVX-512: \(f1(p.fmaAvx512Gflops1)) GFLOP/s with 1 thread, \(f1(p.fmaAvx512GflopsN)) with \(p.threadsN); %peak uses AVX2)"
+            ? "\n(this CPU also has AVX-512: \(f1(p.fmaAvx512Gflops1)) GFLOP/s with 1 thread, \(f1(p.fmaAvx512GflopsN)) with \(p.threadsN); %peak uses it for kernels that run AVX-512, else AVX2)"
             : ""
         return """
             machine: \(p.cpuModel), \(p.logicalCores) logical cores, L3 \(l3)

@@ -45,8 +45,10 @@ public struct MachinePeak: Codable, Sendable {
     }
 
     /// Peak FMA GFLOP/s for `threads` threads: the 1-thread figure times the threads, at most the N-thread figure.
-    public func fmaGflops(threads: Int) -> Double {
-        threads <= 1 ? fmaGflops1 : min(fmaGflopsN, fmaGflops1 * Double(threads))
+    /// `avx512` takes the AVX-512 figures (when measured), for kernels that run AVX-512.
+    public func fmaGflops(threads: Int, avx512: Bool = false) -> Double {
+        let (one, many) = avx512 && fmaAvx512Gflops1 > 0 ? (fmaAvx512Gflops1, fmaAvx512GflopsN) : (fmaGflops1, fmaGflopsN)
+        return threads <= 1 ? one : min(many, one * Double(threads))
     }
 
     /// Whether a working set of `bytes` counts as L3-resident (at most the L3 size; 32 MiB if unknown).

@@ -6,12 +6,12 @@ public final class Workload: @unchecked Sendable {
     /// The case's canonical problem string (``ConvolutionProblem/description`` etc.).
     public let problem: String
     public let backendName: String
-    /// The algorithm the backend reports for this problem (``ConfigurableBackend``), `naive` for the reference
-    /// backend, `default` when the backend does not say.
+    /// The algorithm and kernel variant the backend prepared (``PreparedOperator/algorithm``), e.g.
+    /// `implicit_gemm/avx512`, or `naive` for the reference backend.
     public let algorithm: String
     /// Whether an `--algorithm` request was handed to the backend.
     public let algorithmForced: Bool
-    /// Workspace the backend reports for one run (``WorkspaceReporting``), else 0.
+    /// Workspace the prepared operator reports for one run (``PreparedOperator/workspaceBytes``).
     public let workspaceBytes: Int
     /// Bytes of the preallocated input, weight and output tensors.
     public let tensorBytes: Int
@@ -51,12 +51,15 @@ public final class Workload: @unchecked Sendable {
     /// - Parameters:
     ///   - threads: handed to a ``ConfigurableBackend`` (`nil`: its default).
     ///   - algorithm: a convolution algorithm for a ``ConfigurableBackend``; ignored for pooling and resampling.
+    ///   - isa: an instruction-set cap for a ``ConfigurableBackend`` (e.g. `avx2`), `nil` for the best.
+    ///
+    /// Convolutions are planned with their weights, so the backend packs them once (as a network's layers are).
     ///   - reduction: plan a smaller problem (see ``Reduction``); the case's work is then ``workScale`` × this
     ///     workload's (exact ratio of multiply-accumulates, window taps or output elements).
     /// - Throws: ``BenchError`` when the backend does not exist or cannot take `algorithm`; ``CNNKitError`` when
     ///   the backend declines the problem or the case is malformed.
     public static func make(
-        _ benchCase: BenchCase, backend: String, threads: Int? = nil, algorithm: String? = nil,
+        _ benchCase: BenchCase, backend: String, threads: Int? = nil, algorithm: String? = nil, isa: String? = nil,
         reduction: Reduction? = nil, registry: BackendRegistry = .shared
     ) throws -> Workload {
         guard let base = registry.backend(named: backend) else {
@@ -71,8 +74,8 @@ public final class Workload: @unchecked Sendable {
                     "backend \(backend) has no algorithm \(convAlgorithm) (it has: "
                         + "\(configurable.convolutionAlgorithms.isEmpty ? "none to choose" : configurable.convolutionAlgorithms.joined(separator: ", ")))")
             }
-            if threads != nil || convAlgorithm != nil {
-                chosen = try configurable.configured(threads: threads, convolutionAlgorithm: convAlgorithm)
+            if threads != nil || convAlgorithm != nil || isa != nil {
+                chosen = try configurable.configured(threads: threads, convolutionAlgorithm: convAlgorithm, isa: isa)
             }
         } else if let convAlgorithm, !(base is ReferenceBackend) {
             throw BenchError("backend \(backend) takes no algorithm choice (it does not adopt ConfigurableBackend); --algorithm \(convAlgorithm) is unsupported")
@@ -93,26 +96,21 @@ public final class Workload: @unchecked Sendable {
                 let geometry = try ConvolutionProblem(descriptor: fullDescriptor, inputShape: benchCase.inputShape, weightShape: weightShapeFull).geometry
                 inputShape[2] = reducedExtent(geometry, divisor: reduction.spatialDivisor)
             }
-            let plan = try ConvolutionPlan(descriptor, inputShape: inputShape, weightShape: weightShape, backend: selection, registry: planRegistry)
-            try checkOutput(benchCase, plan.problem.outputShape, reduction: reduction)
-            let fullWork = benchCase.macs ?? plan.problem.multiplyAccumulates
             let input = try randomTensor(inputShape, &random)
             let weight = try randomTensor(weightShape, &random)
+            let plan = try ConvolutionPlan(
+                descriptor, inputShape: inputShape, weightShape: weightShape, weight: weight, backend: selection,
+                registry: planRegistry)
+            try checkOutput(benchCase, plan.problem.outputShape, reduction: reduction)
+            let fullWork = benchCase.macs ?? plan.problem.multiplyAccumulates
             let box = Box(try Tensor(shape: plan.problem.outputShape))
-            let algorithmName: String
-            if let configurable = plan.backend as? any ConfigurableBackend {
-                algorithmName = configurable.convolutionAlgorithm(for: plan.problem)
-            } else {
-                algorithmName = plan.backend is ReferenceBackend ? "naive" : "default"
-            }
-            let workspace = (plan.backend as? any WorkspaceReporting)?.workspaceBytes(for: plan.problem) ?? 0
             return Workload(
-                problem: plan.problem.description, backendName: backend, algorithm: algorithmName,
-                algorithmForced: convAlgorithm != nil && plan.backend is any ConfigurableBackend,
-                workspaceBytes: workspace, tensorBytes: 4 * (input.count + weight.count + box.value.count),
+                problem: plan.problem.description, backendName: backend, algorithm: plan.prepared.algorithm,
+                algorithmForced: convAlgorithm != nil && chosen is any ConfigurableBackend,
+                workspaceBytes: plan.prepared.workspaceBytes, tensorBytes: 4 * (input.count + weight.count + box.value.count),
                 workScale: ratio(fullWork, plan.problem.multiplyAccumulates)
             ) {
-                try? plan.run(input: input, weight: weight, into: &box.value)
+                try? plan.run(input: input, into: &box.value)
             }
         case "pool":
             let descriptor = try poolingDescriptor(benchCase)
@@ -129,11 +127,10 @@ public final class Workload: @unchecked Sendable {
             try checkOutput(benchCase, plan.problem.outputShape, reduction: descriptor.isGlobal ? nil : reduction, ignoreAll: descriptor.isGlobal && reduction != nil)
             let input = try randomTensor(inputShape, &random)
             let box = Box(try Tensor(shape: plan.problem.outputShape))
-            let workspace = (plan.backend as? any WorkspaceReporting)?.workspaceBytes(for: plan.problem) ?? 0
             return Workload(
                 problem: plan.problem.description, backendName: backend,
-                algorithm: plan.backend is ReferenceBackend ? "naive" : "default", algorithmForced: false,
-                workspaceBytes: workspace, tensorBytes: 4 * (input.count + box.value.count),
+                algorithm: plan.prepared.algorithm, algorithmForced: false,
+                workspaceBytes: plan.prepared.workspaceBytes, tensorBytes: 4 * (input.count + box.value.count),
                 workScale: reduction == nil ? 1 : ratio(fullWork, plan.problem.windowTaps)
             ) {
                 var none: IndexTensor? = nil
@@ -151,11 +148,10 @@ public final class Workload: @unchecked Sendable {
             try checkOutput(benchCase, plan.problem.outputShape, reduction: reduction)
             let input = try randomTensor(inputShape, &random)
             let box = Box(try Tensor(shape: plan.problem.outputShape))
-            let workspace = (plan.backend as? any WorkspaceReporting)?.workspaceBytes(for: plan.problem) ?? 0
             return Workload(
                 problem: plan.problem.description, backendName: backend,
-                algorithm: plan.backend is ReferenceBackend ? "naive" : "default", algorithmForced: false,
-                workspaceBytes: workspace, tensorBytes: 4 * (input.count + box.value.count),
+                algorithm: plan.prepared.algorithm, algorithmForced: false,
+                workspaceBytes: plan.prepared.workspaceBytes, tensorBytes: 4 * (input.count + box.value.count),
                 workScale: ratio(benchCase.outputShape.reduce(1, *), box.value.count)
             ) {
                 try? plan.run(input: input, into: &box.value)

@@ -42,7 +42,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Force this convolution algorithm on backends that offer a choice (ConfigurableBackend); others skip conv cases.", valueName: "name"))
     var algorithm: String?
 
-    @Option(name: .long, help: ArgumentHelp("Threads for multi-threaded backends (also exported as CNNKIT_NUM_THREADS). Default: the number of cores.", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Cap the kernels of backends with instruction-set variants (portable, avx2, avx512). Default: the best the CPU has.", valueName: "name"))
+    var isa: String?
+
+    @Option(name: .long, help: ArgumentHelp("Threads for multi-threaded backends. Default: the number of cores.", valueName: "n"))
     var threads: Int?
 
     @Option(name: .long, help: ArgumentHelp("Only cases whose family/name (e.g. conv/resnet50_3x3_64_56) matches this regular expression.", valueName: "regex"))
@@ -73,8 +76,6 @@ struct BenchCommand: ParsableCommand {
         if let filter, (try? Regex(filter)) == nil {
             throw ValidationError("--filter \(filter) is not a valid regular expression")
         }
-        // Export the thread count before anything touches the registry: a backend may read it when it is created.
-        setenv("CNNKIT_NUM_THREADS", "\(threads ?? ProcessInfo.processInfo.activeProcessorCount)", 1)
         _ = try resolveBackends(BackendRegistry.shared)
     }
 
@@ -84,13 +85,13 @@ struct BenchCommand: ParsableCommand {
             print(BenchTable.machineSummary(measured))
             return
         }
-        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount  // exported in validate()
+        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
 
         let loaded = try loadSuite()
         let registry = BackendRegistry.shared
         let names = try resolveBackends(registry)
         let options = BenchOptions(
-            backends: names, algorithm: algorithm, threads: threadCount, filter: filter, repetitions: repetitions,
+            backends: names, algorithm: algorithm, isa: isa, threads: threadCount, filter: filter, repetitions: repetitions,
             maxSeconds: maxSeconds)
         if list {
             for c in try BenchRunner.select(loaded, filter: filter) {

@@ -18,7 +18,7 @@ struct CommonOptions: ParsableArguments {
     var backend: String = "auto"
 
     @Option(help: ArgumentHelp(
-        "Threads for backends that use them (the C backend); passed on as CNNKIT_NUM_THREADS. The reference backend is single-threaded.",
+        "Threads for backends that take a thread count (the C backend; default: every core). The reference backend is single-threaded.",
         valueName: "n"))
     var threads: Int?
 
@@ -30,8 +30,13 @@ struct CommonOptions: ParsableArguments {
     func prepare() throws(CLIError) -> BackendSelection {
         if let threads {
             guard threads >= 1 else { throw CLIError("--threads \(threads): expected a thread count >= 1") }
-            // The C backend reads CNNKIT_NUM_THREADS (issue 3); when it exposes a thread API this becomes a call.
-            setenv("CNNKIT_NUM_THREADS", String(threads), 1)
+            // Every backend that takes a thread count is replaced in the registry by its configured copy.
+            for name in BackendRegistry.shared.names {
+                guard let configurable = BackendRegistry.shared.backend(named: name) as? any ConfigurableBackend,
+                      let configured = try? configurable.configured(threads: threads, convolutionAlgorithm: nil, isa: nil)
+                else { continue }
+                BackendRegistry.shared.replace(configured)
+            }
         }
         let selection = BackendSelection(backend)
         if case .named(let name) = selection, BackendRegistry.shared.backend(named: name) == nil {

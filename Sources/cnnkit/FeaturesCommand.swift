@@ -26,8 +26,8 @@ enum FeaturePipeline {
         let convolutionPlan = try ConvolutionPlan(
             ConvolutionDescriptor(autoPad: .sameUpper), inputShape: input.shape, weightShape: weight.shape, backend: backend)
         var maps = try clock.measure("convolution") { try convolutionPlan.run(input: input, weight: weight) }
-        clock.noteBackend(convolutionPlan.backend.name)
-        backends.append(convolutionPlan.backend.name)
+        clock.noteBackend(convolutionPlan.backend)
+        backends.append(convolutionPlan.backend)
         clock.measure("relu") {
             maps.scalars.withUnsafeMutableBufferPointer { values in
                 for i in values.indices where !(values[i] > 0) { values[i] = 0 }
@@ -41,14 +41,14 @@ enum FeaturePipeline {
                 PoolingDescriptor(kind: .max, kernelShape: [pool, pool], strides: [pool, pool]), inputShape: maps.shape,
                 backend: backend)
             maps = try clock.measure("max pool") { try plan.run(input: maps) }
-            clock.noteBackend(plan.backend.name)
-            backends.append(plan.backend.name)
+            clock.noteBackend(plan.backend)
+            backends.append(plan.backend)
             let upsample = try ResizePlan(
                 ResizeDescriptor(target: .sizes([height, width]), mode: .linear, axes: [2, 3]), inputShape: maps.shape,
                 backend: backend)
             maps = try clock.measure("bilinear up-sampling") { try upsample.run(input: maps) }
-            clock.noteBackend(upsample.backend.name)
-            backends.append(upsample.backend.name)
+            clock.noteBackend(upsample.backend)
+            backends.append(upsample.backend)
         }
         return (maps, backends)
     }

@@ -38,7 +38,7 @@ enum ImageOperations {
                 shape: [channels, 1, kernel.height, kernel.width],
                 scalars: Array((0..<channels).map { _ in kernel.values }.joined()))
             let plan = try ConvolutionPlan(descriptor, inputShape: input.shape, weightShape: weight.shape, backend: backend)
-            return (try plan.run(input: input, weight: weight), plan.backend.name)
+            return (try plan.run(input: input, weight: weight), plan.backend)
         case .sobelMagnitude:
             // Output channel 2c is gx of input channel c, 2c + 1 is gy.
             descriptor.group = channels
@@ -55,14 +55,14 @@ enum ImageOperations {
                     for p in 0..<plane { magnitude[image * plane + p] = (g[gx + p] * g[gx + p] + g[gy + p] * g[gy + p]).squareRoot() }
                 }
             }
-            return (try Tensor(shape: [n, channels, h, w], scalars: magnitude), plan.backend.name)
+            return (try Tensor(shape: [n, channels, h, w], scalars: magnitude), plan.backend)
         case .layer(let weight, let path):
             guard weight.shape[1] == channels else {
                 throw CLIError(
                     "\(path): kernel shape \(weight.shape) needs \(weight.shape[1]) input channels, but the image has \(channels); expected [M, \(channels), kH, kW] or [kH, kW]")
             }
             let plan = try ConvolutionPlan(descriptor, inputShape: input.shape, weightShape: weight.shape, backend: backend)
-            return (try plan.run(input: input, weight: weight), plan.backend.name)
+            return (try plan.run(input: input, weight: weight), plan.backend)
         }
     }
 
@@ -74,7 +74,7 @@ enum ImageOperations {
             kind: kind, kernelShape: [kernel, kernel], strides: [stride, stride],
             pads: [padding, padding, padding, padding], ceilMode: ceil)
         let plan = try PoolingPlan(descriptor, inputShape: input.shape, backend: backend)
-        return (try plan.run(input: input), plan.backend.name)
+        return (try plan.run(input: input), plan.backend)
     }
 
     /// CNNKit resize of the two spatial axes.
@@ -85,7 +85,7 @@ enum ImageOperations {
         let descriptor = ResizeDescriptor(
             target: target, mode: mode, coordinateTransformation: coordinates, antialias: antialias, axes: [2, 3])
         let plan = try ResizePlan(descriptor, inputShape: input.shape, backend: backend)
-        return (try plan.run(input: input), plan.backend.name)
+        return (try plan.run(input: input), plan.backend)
     }
 
     /// Exact area resampling for integer factors: box averaging (average pooling with kernel = stride = factor) on
@@ -100,7 +100,7 @@ enum ImageOperations {
             let descriptor = PoolingDescriptor(kind: .average(countIncludePad: false), kernelShape: shrink, strides: shrink)
             let plan = try PoolingPlan(descriptor, inputShape: result.shape, backend: backend)
             result = try plan.run(input: result)
-            used.append(plan.backend.name)
+            used.append(plan.backend)
         }
         let grow = factors.map { $0 < 0 ? -$0 : 1 }
         if grow.contains(where: { $0 > 1 }) {
@@ -109,7 +109,7 @@ enum ImageOperations {
                 coordinateTransformation: .asymmetric, nearestMode: .floor, axes: [2, 3])
             let plan = try ResizePlan(descriptor, inputShape: result.shape, backend: backend)
             result = try plan.run(input: result)
-            used.append(plan.backend.name)
+            used.append(plan.backend)
         }
         let names = Set(used).sorted().joined(separator: "+")
         return (result, names.isEmpty ? "none (factor 1)" : names)

@@ -23,15 +23,15 @@ struct InfoCommand: ParsableCommand {
             print("Backends, in dispatch order (--backend auto takes the first that supports a problem):")
             for (index, name) in registry.names.enumerated() {
                 guard let backend = registry.backend(named: name) else { continue }
-                var families: [String] = []
-                if backend is any ConvolutionBackend { families.append("convolution") }
-                if backend is any PoolingBackend { families.append("pooling") }
-                if backend is any ResamplingBackend { families.append("resampling") }
                 print("  \(index + 1). \(name)")
-                print("     operator families: \(families.joined(separator: ", "))")
                 let settings = Self.settings(of: backend)
                 if let known = Self.convolutionAlgorithms[name] {
                     print("     convolution algorithms: \(known)")
+                } else if let configurable = backend as? any ConfigurableBackend {
+                    print("     convolution algorithms: \(configurable.convolutionAlgorithms.joined(separator: ", ")) (auto picks per problem)")
+                    if !configurable.instructionSets.isEmpty {
+                        print("     instruction sets on this CPU: \(configurable.instructionSets.joined(separator: ", "))")
+                    }
                 } else if settings.isEmpty {
                     print("     convolution algorithms: not reported by this backend")
                 }
@@ -46,7 +46,8 @@ struct InfoCommand: ParsableCommand {
             let cpu = Self.cpuDescription()
             print("CPU: \(cpu.model)")
             print("CPU features seen: \(cpu.features)")
-            print("OpenBLAS kernels: \(CBackend.blasCoreName)")
+            print("C backend microkernels: \(CBackend().isa) (best this CPU supports: \(CBackend.detectedInstructionSet); CNNKIT_C_ISA caps it)")
+            print("OpenBLAS kernels: \(CBackend.blasCoreName) (used only by the im2col_gemm / gemm1x1 algorithms, which auto picks on CPUs without AVX2)")
             if let advice = CBackend.blasAdvice { print("  note: \(advice)") }
             print("libpng: \(PNGCodec.libraryVersion)")
         }

@@ -148,60 +148,44 @@ import Testing
     }
 }
 
-/// The reference backend under another name, without ConfigurableBackend.
-struct RenamedReference: ConvolutionBackend, PoolingBackend, ResamplingBackend {
+/// The reference backend under another name, without ConfigurableBackend: only the operators the suite uses,
+/// the rest left to the protocol's "not implemented" defaults.
+struct RenamedReference: Backend {
     let inner = ReferenceBackend()
     var name: String { "renamed" }
-    func support(for problem: ConvolutionProblem) -> Support { .supported }
-    func convolution(_ problem: ConvolutionProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {
-        inner.convolution(problem, input: input, weight: weight, bias: bias, output: &output)
+    func prepare(_ problem: ConvolutionProblem, constants: ConvolutionConstants) throws -> any PreparedWeightedOperator {
+        try inner.prepare(problem, constants: constants)
     }
-    func support(for problem: ConvTransposeProblem) -> Support { .unsupported("not benchmarked") }
-    func convTranspose(_ problem: ConvTransposeProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {}
-    func support(for problem: Col2ImProblem) -> Support { .unsupported("not benchmarked") }
-    func col2im(_ problem: Col2ImProblem, input: Tensor, output: inout Tensor) {}
-    func support(for problem: PoolingProblem) -> Support { .supported }
-    func pooling(_ problem: PoolingProblem, input: Tensor, output: inout Tensor, indices: inout IndexTensor?) {
-        inner.pooling(problem, input: input, output: &output, indices: &indices)
-    }
-    func support(for problem: ResizeProblem) -> Support { .supported }
-    func resize(_ problem: ResizeProblem, input: Tensor, output: inout Tensor) { inner.resize(problem, input: input, output: &output) }
-    func support(for problem: PixelShuffleProblem) -> Support { .unsupported("not benchmarked") }
-    func pixelShuffle(_ problem: PixelShuffleProblem, input: Tensor, output: inout Tensor) {}
-    func support(for problem: MaxUnpoolProblem) -> Support { .unsupported("not benchmarked") }
-    func maxUnpool(_ problem: MaxUnpoolProblem, input: Tensor, indices: IndexTensor, output: inout Tensor) {}
+    func prepare(_ problem: PoolingProblem) throws -> any PreparedPooling { try inner.prepare(problem) }
+    func prepare(_ problem: ResizeProblem) throws -> any PreparedUnaryOperator { try inner.prepare(problem) }
 }
 
 /// A configurable backend: the reference's loops, an algorithm list, a thread count, and a workspace figure.
-struct Tunable: ConvolutionBackend, PoolingBackend, ResamplingBackend, ConfigurableBackend, WorkspaceReporting {
+struct Tunable: ConfigurableBackend {
     var threads = 1
     var forced: String? = nil
     let inner = RenamedReference()
     var name: String { "tunable" }
     var convolutionAlgorithms: [String] { ["fast", "slow"] }
-    func configured(threads: Int?, convolutionAlgorithm: String?) throws -> any Backend {
+    var instructionSets: [String] { [] }
+    func configured(threads: Int?, convolutionAlgorithm: String?, isa: String?) throws -> any Backend {
         Tunable(threads: threads ?? self.threads, forced: convolutionAlgorithm)
     }
-    func convolutionAlgorithm(for problem: ConvolutionProblem) -> String { "\(forced ?? "fast")@\(threads)" }
-    func workspaceBytes(for problem: ConvolutionProblem) -> Int { 1234 }
-    func support(for problem: ConvolutionProblem) -> Support { .supported }
-    func convolution(_ problem: ConvolutionProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {
-        inner.convolution(problem, input: input, weight: weight, bias: bias, output: &output)
+    func prepare(_ problem: ConvolutionProblem, constants: ConvolutionConstants) throws -> any PreparedWeightedOperator {
+        Reported(inner: try inner.prepare(problem, constants: constants), algorithm: "\(forced ?? "fast")@\(threads)")
     }
-    func support(for problem: ConvTransposeProblem) -> Support { .unsupported("not benchmarked") }
-    func convTranspose(_ problem: ConvTransposeProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {}
-    func support(for problem: Col2ImProblem) -> Support { .unsupported("not benchmarked") }
-    func col2im(_ problem: Col2ImProblem, input: Tensor, output: inout Tensor) {}
-    func support(for problem: PoolingProblem) -> Support { .supported }
-    func pooling(_ problem: PoolingProblem, input: Tensor, output: inout Tensor, indices: inout IndexTensor?) {
-        inner.pooling(problem, input: input, output: &output, indices: &indices)
+    func prepare(_ problem: PoolingProblem) throws -> any PreparedPooling { try inner.prepare(problem) }
+    func prepare(_ problem: ResizeProblem) throws -> any PreparedUnaryOperator { try inner.prepare(problem) }
+
+    struct Reported: PreparedWeightedOperator {
+        let inner: any PreparedWeightedOperator
+        let algorithm: String
+        var workspaceBytes: Int { 1234 }
+        var holdsWeights: Bool { inner.holdsWeights }
+        func run(input: Tensor, weight: Tensor?, bias: Tensor?, output: inout Tensor) throws {
+            try inner.run(input: input, weight: weight, bias: bias, output: &output)
+        }
     }
-    func support(for problem: ResizeProblem) -> Support { .supported }
-    func resize(_ problem: ResizeProblem, input: Tensor, output: inout Tensor) { inner.resize(problem, input: input, output: &output) }
-    func support(for problem: PixelShuffleProblem) -> Support { .unsupported("not benchmarked") }
-    func pixelShuffle(_ problem: PixelShuffleProblem, input: Tensor, output: inout Tensor) {}
-    func support(for problem: MaxUnpoolProblem) -> Support { .unsupported("not benchmarked") }
-    func maxUnpool(_ problem: MaxUnpoolProblem, input: Tensor, indices: IndexTensor, output: inout Tensor) {}
 }
 
 func samplePeak() throws -> MachinePeak {

@@ -48,6 +48,21 @@ struct CBackendTests {
         #expect(result.passed, "\(result.message ?? "") (max abs \(result.maxAbsError ?? .nan), max rel \(result.maxRelError ?? .nan))")
     }
 
+    @Test func algorithmListMatchesTheSwiftEnum() {
+        let named = CBackend.ConvolutionAlgorithm.allCases.filter { $0 != .automatic }.map(\.rawValue)
+        #expect(CBackend().convolutionAlgorithms == named)
+    }
+
+    @Test func instructionSetCapIsHonoured() throws {
+        #expect(CBackend(isa: "portable").isa == "portable")
+        #expect(CBackend.allInstructionSets == ["portable", "avx2", "avx512"])
+        #expect(CBackend().instructionSets.last == CBackend.detectedInstructionSet)
+        #expect(throws: CNNKitError.self) { try CBackend().configured(threads: nil, convolutionAlgorithm: nil, isa: "sse9") }
+        let problem = try ConvolutionProblem(descriptor: .init(pads: [1, 1, 1, 1]), inputShape: [1, 32, 9, 9], weightShape: [32, 32, 3, 3])
+        let prepared = try CBackend(algorithm: .implicitGEMM, isa: "portable").prepare(problem, constants: .none)
+        #expect(prepared.algorithm == "implicit_gemm/portable")
+    }
+
     @Test func registeredFirst() {
         #expect(BackendRegistry.shared.names == ["c", "reference"])
         #expect(CBackend(threads: 0).threads == 1)
@@ -59,18 +74,23 @@ struct CBackendTests {
             try ConvolutionProblem(descriptor: d, inputShape: input, weightShape: weight)
         }
         let pad1 = ConvolutionDescriptor(pads: [1, 1, 1, 1])
-        #expect(backend.chooseAlgorithm(for: try problem([1, 64, 56, 56], [256, 64, 1, 1], .init())) == .gemm1x1)
-        #expect(backend.chooseAlgorithm(for: try problem([1, 64, 56, 56], [64, 64, 3, 3], pad1)) == .im2colGEMM)
-        #expect(backend.chooseAlgorithm(for: try problem([1, 3, 224, 224], [64, 3, 7, 7], .init(strides: [2, 2], pads: [3, 3, 3, 3]))) == .im2colGEMM)
+        let vector = backend.isa != "portable"
+        #expect(backend.chooseAlgorithm(for: try problem([1, 64, 56, 56], [256, 64, 1, 1], .init())) == (vector ? .implicitGEMM : .gemm1x1))
+        #expect(backend.chooseAlgorithm(for: try problem([1, 64, 56, 56], [64, 64, 3, 3], pad1)) == (vector ? .winograd : .im2colGEMM))
+        #expect(backend.chooseAlgorithm(for: try problem([1, 3, 224, 224], [64, 3, 7, 7], .init(strides: [2, 2], pads: [3, 3, 3, 3]))) == (vector ? .implicitGEMM : .im2colGEMM))
         var depthwise = pad1
         depthwise.group = 144
         #expect(backend.chooseAlgorithm(for: try problem([1, 144, 56, 56], [144, 1, 3, 3], depthwise)) == .direct)
         #expect(backend.chooseAlgorithm(for: try problem([1, 1, 1024, 1024], [1, 1, 3, 3], pad1)) == .direct)
-        #expect(backend.chooseAlgorithm(for: try problem([1, 1, 16000], [512, 1, 10], .init(strides: [5]))) == .im2colGEMM)
+        #expect(backend.chooseAlgorithm(for: try problem([1, 1, 16000], [512, 1, 10], .init(strides: [5]))) == (vector ? .implicitGEMM : .im2colGEMM))
+        // Without AVX2 the OpenBLAS paths take over.
+        let portable = CBackend(isa: "portable")
+        #expect(portable.chooseAlgorithm(for: try problem([1, 64, 56, 56], [256, 64, 1, 1], .init())) == .gemm1x1)
+        #expect(portable.chooseAlgorithm(for: try problem([1, 64, 56, 56], [64, 64, 3, 3], pad1)) == .im2colGEMM)
         // A forced algorithm that cannot run a problem declines it, so dispatch falls back.
         let threeByThree = try problem([1, 4, 8, 8], [4, 4, 3, 3], pad1)
-        #expect(!CBackend(algorithm: .gemm1x1).support(for: threeByThree).isSupported)
-        #expect(CBackend(algorithm: .gemm1x1).support(for: try problem([1, 4, 8, 8], [4, 4, 1, 1], .init())).isSupported)
+        #expect(!CBackend(algorithm: .gemm1x1).supports(threeByThree))
+        #expect(CBackend(algorithm: .gemm1x1).supports(try problem([1, 4, 8, 8], [4, 4, 1, 1], .init())))
     }
 
     @Test func im2colWorkspaceStaysBounded() throws {
@@ -175,7 +195,7 @@ struct CBackendTests {
     @Test func resizeOfLeadingAxisFallsBackToReference() throws {
         let problem = try ResizeProblem(
             descriptor: ResizeDescriptor(target: .scales([2, 1, 1, 1]), mode: .nearest), inputShape: [2, 1, 2, 2])
-        #expect(!CBackend().support(for: problem).isSupported)
+        #expect(!CBackend().supports(problem))
         let x = try Tensor(shape: [2, 1, 2, 2], scalars: [1, 2, 3, 4, 5, 6, 7, 8])
         let y = try resize(x, ResizeDescriptor(target: .scales([2, 1, 1, 1]), mode: .nearest))
         #expect(y.shape == [4, 1, 2, 2])

@@ -4,7 +4,8 @@ import Foundation
 import Testing
 
 // One seeded cross-check harness: for every operator family, random descriptors over the option matrix, each run
-// on every variant of the C backend (1, 2 and 3 threads; every convolution algorithm forced) and compared with the
+// on every variant of every registered backend but the reference (BackendVariant: each convolution algorithm ×
+// instruction set of a ConfigurableBackend; 1, 2 and 3 threads; weights packed at plan time or given per run) vs the
 // reference backend: bit-exact for max pooling (values and indices), unpool, nearest resize and pixel shuffle,
 // within 1e-4 (abs + rel, 1e-3 for cubic) elsewhere, and bitwise equal across thread counts.
 //
@@ -132,8 +133,11 @@ private func acrossThreads<T>(
     return first
 }
 
-@Suite("Cross-check: C backend vs reference")
+@Suite("Cross-check: every registered backend vs reference")
 struct CrossCheckTests {
+    /// Variants of the registered backends for the families without algorithm choices.
+    static let variants = BackendVariant.all(convolution: false)
+
     // MARK: Convolution
 
     static func randomConvolution(_ draw: inout Draw) -> ConvolutionProblem? {
@@ -175,8 +179,8 @@ struct CrossCheckTests {
     @Test func convolution() {
         var draw = Draw(1)
         let report = CrossCheck.Report("conv")
-        let algorithms: [CBackend.ConvolutionAlgorithm] = [.automatic, .direct, .im2colGEMM, .gemm1x1]
-        var forcedGemm1x1 = 0
+        let variants = BackendVariant.all(convolution: true)
+        var prepared: [String: Int] = [:]
         var index = 0
         while report.compared < CrossCheck.problemsPerFamily {
             index += 1
@@ -185,19 +189,26 @@ struct CrossCheckTests {
             let b = problem.hasBias ? draw.tensor([problem.outputChannels]) : nil
             var expected = try! Tensor(shape: problem.outputShape)
             ReferenceBackend().convolution(problem, input: x, weight: w, bias: b, output: &expected)
-            for algorithm in algorithms {
-                guard CBackend(threads: 1, algorithm: algorithm).support(for: problem).isSupported else { continue }
-                if algorithm == .gemm1x1 { forcedGemm1x1 += 1 }
-                report.check(index, problem.description, algorithm.rawValue, expected: expected.scalars, .tolerance(1e-4)) { threads in
+            let packed = draw.chance(0.5)  // weights held by the plan (packed once) or given to each run
+            for variant in variants {
+                guard variant.make(1).supports(problem) else { continue }
+                prepared[variant.description, default: 0] += 1
+                report.check(index, problem.description, variant.description + (packed ? " packed" : ""),
+                             expected: expected.scalars, .tolerance(1e-4)) { threads in
                     var y = try! Tensor(shape: problem.outputShape, repeating: .nan)
-                    CBackend(threads: threads, algorithm: algorithm).convolution(problem, input: x, weight: w, bias: b, output: &y)
+                    variant.make(threads).convolution(problem, input: x, weight: w, bias: b, output: &y, packed: packed)
                     return y.scalars
                 }
             }
             report.compared += 1
         }
         report.finish()
-        #expect(forcedGemm1x1 >= 20, "gemm1x1 forced on only \(forcedGemm1x1) problems")
+        // Every variant that can run some problem must have run on a good share of them.
+        for variant in variants where !variant.description.contains("gemm1x1") && !variant.description.contains("winograd") {
+            #expect(prepared[variant.description, default: 0] >= CrossCheck.problemsPerFamily / 2,
+                    "\(variant) prepared only \(prepared[variant.description, default: 0]) problems")
+        }
+        #expect(variants.filter { $0.description.contains("gemm1x1") }.allSatisfy { prepared[$0.description, default: 0] >= 20 })
     }
 
     @Test func convTranspose() {
@@ -323,17 +334,20 @@ struct CrossCheckTests {
             var expected = try! Tensor(shape: problem.outputShape)
             var expectedIndices: IndexTensor? = withIndices ? try! IndexTensor(shape: problem.outputShape) : nil
             ReferenceBackend().pooling(problem, input: x, output: &expected, indices: &expectedIndices)
-            let result = acrossThreads(report, index, problem.description, "c") { threads -> (output: [Float], extra: [Int64]?) in
-                var y = try! Tensor(shape: problem.outputShape, repeating: .nan)
-                var ix: IndexTensor? = withIndices ? try! IndexTensor(shape: problem.outputShape, repeating: -7) : nil
-                CBackend(threads: threads).pooling(problem, input: x, output: &y, indices: &ix)
-                return (y.scalars, ix?.scalars)
-            }
-            if let message = CrossCheck.mismatch(result.output, expected.scalars, exact ? .exact : .tolerance(1e-4)) {
-                report.fail(index, problem.description, "c", message)
-            }
-            if let ix = result.extra, let message = CrossCheck.mismatch(ix, expectedIndices!.scalars) {
-                report.fail(index, problem.description, "c indices", message)
+            for variant in Self.variants {
+                let name = variant.description
+                let result = acrossThreads(report, index, problem.description, name) { threads -> (output: [Float], extra: [Int64]?) in
+                    var y = try! Tensor(shape: problem.outputShape, repeating: .nan)
+                    var ix: IndexTensor? = withIndices ? try! IndexTensor(shape: problem.outputShape, repeating: -7) : nil
+                    variant.make(threads).pooling(problem, input: x, output: &y, indices: &ix)
+                    return (y.scalars, ix?.scalars)
+                }
+                if let message = CrossCheck.mismatch(result.output, expected.scalars, exact ? .exact : .tolerance(1e-4)) {
+                    report.fail(index, problem.description, name, message)
+                }
+                if let ix = result.extra, let message = CrossCheck.mismatch(ix, expectedIndices!.scalars) {
+                    report.fail(index, problem.description, "\(name) indices", message)
+                }
             }
             report.compared += 1
         }
@@ -382,7 +396,7 @@ struct CrossCheckTests {
         while report.compared < CrossCheck.problemsPerFamily {
             index += 1
             guard let problem = Self.randomResize(&draw) else { continue }
-            guard CBackend().support(for: problem).isSupported else { declined += 1; continue }
+            guard Self.variants.allSatisfy({ $0.make(1).supports(problem) }) else { declined += 1; continue }
             let x = draw.tensor(problem.inputShape)
             var expected = try! Tensor(shape: problem.outputShape)
             ReferenceBackend().resize(problem, input: x, output: &expected)
@@ -391,15 +405,17 @@ struct CrossCheckTests {
             case .linear: .tolerance(1e-4)
             case .cubic: .tolerance(1e-3)
             }
-            report.check(index, problem.description, expected: expected.scalars, rule) { threads in
-                var y = try! Tensor(shape: problem.outputShape, repeating: .nan)
-                CBackend(threads: threads).resize(problem, input: x, output: &y)
-                return y.scalars
+            for variant in Self.variants {
+                report.check(index, problem.description, variant.description, expected: expected.scalars, rule) { threads in
+                    var y = try! Tensor(shape: problem.outputShape, repeating: .nan)
+                    variant.make(threads).resize(problem, input: x, output: &y)
+                    return y.scalars
+                }
             }
             report.compared += 1
         }
         report.finish()
-        #expect(declined <= report.compared / 10, "C declined \(declined) resize problems")
+        #expect(declined <= report.compared / 10, "a backend declined \(declined) resize problems")
     }
 
     @Test func pixelShuffle() {

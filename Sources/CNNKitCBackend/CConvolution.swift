@@ -1,0 +1,231 @@
+import CNNKitCore
+internal import CKernels
+
+extension CBackend {
+    /// The algorithm ``ConvolutionAlgorithm/automatic`` picks (measured on the suite's layers, see
+    /// `CKernels/README.md`):
+    /// 1. **direct** when there are fewer than 16 output channels per group (depthwise, Sobel / Gaussian filters,
+    ///    small grouped convs): too few rows for a register tile, while the direct kernel streams each input plane
+    ///    once per output channel with every tap a unit-stride FMA pass.
+    /// 2. **winograd** for 2-D 3×3 stride-1 dilation-1 layers with at least 16 input and output channels per group
+    ///    and at least 16 output tiles of 4×4 per group (N·⌈OH/4⌉·⌈OW/4⌉), on AVX2 / AVX-512 CPUs: 4× fewer
+    ///    multiplications than any direct method. With fewer tiles (ResNet's 512 channels at 7×7, batch 1) its 4×
+    ///    larger transformed weights are streamed for too little work and implicit GEMM is as fast.
+    /// 3. **implicit_gemm** on AVX2 / AVX-512 CPUs otherwise.
+    /// 4. On CPUs without AVX2 (the portable variant): **gemm1x1** for a 1×1 kernel with stride 1 and no padding,
+    ///    else **im2col_gemm** — OpenBLAS's kernels beat portable C there. Sizes beyond CBLAS's `int` run direct.
+    public func chooseAlgorithm(for problem: ConvolutionProblem) -> ConvolutionAlgorithm {
+        let mg = problem.outputChannels / problem.group, cg = problem.inputChannels / problem.group
+        if mg < 16 { return .direct }
+        if isaLevel >= Int32(CK_ISA_AVX2) {
+            if isWinogradShape(problem) && cg >= 16 && mg >= 16 && winogradTiles(problem) >= 16 { return .winograd }
+            return .implicitGEMM
+        }
+        if isPointwise(problem) && fitsBLAS(problem) { return .gemm1x1 }
+        return fitsBLAS(problem) ? .im2colGEMM : .direct
+    }
+
+    func isPointwise(_ problem: ConvolutionProblem) -> Bool {
+        let g = problem.geometry
+        return g.kernel.allSatisfy { $0 == 1 } && g.strides.allSatisfy { $0 == 1 }
+            && g.padBegin.allSatisfy { $0 == 0 } && g.padEnd.allSatisfy { $0 == 0 }
+    }
+
+    func isWinogradShape(_ problem: ConvolutionProblem) -> Bool {
+        let g = problem.geometry
+        return g.spatialRank == 2 && g.kernel == [3, 3] && g.strides == [1, 1] && g.dilations == [1, 1]
+    }
+
+    /// Winograd F(4×4, 3×3) output tiles of one group.
+    func winogradTiles(_ problem: ConvolutionProblem) -> Int {
+        let out = problem.geometry.outputSize
+        return problem.batch * ((out[0] + 3) / 4) * ((out[1] + 3) / 4)
+    }
+
+    func fitsBLAS(_ problem: ConvolutionProblem) -> Bool {
+        let g = problem.geometry
+        let k = (problem.inputChannels / problem.group) * g.kernel.reduce(1, *)
+        return k <= blasLimit && g.outputSize.reduce(1, *) <= blasLimit && problem.outputChannels <= blasLimit
+    }
+
+    func descriptor(_ problem: ConvolutionProblem) -> ck_conv_desc {
+        let g = problem.geometry
+        return ck_conv_desc(
+            batch: Int64(problem.batch), in_channels: Int64(problem.inputChannels),
+            out_channels: Int64(problem.outputChannels), groups: Int64(problem.group),
+            g: ckWindow(input: g.inputSize, output: g.outputSize, kernel: g.kernel, strides: g.strides,
+                        dilations: g.dilations, padBegin: g.padBegin),
+            flip: problem.descriptor.mode == .convolution ? 1 : 0)
+    }
+
+    /// Bytes of im2col workspace one call of the im2col + GEMM algorithm allocates for `problem` (at most 16 MiB).
+    public func im2colWorkspace(for problem: ConvolutionProblem) -> Int {
+        var desc = descriptor(problem)
+        return Int(ck_conv_ncx_im2col_gemm_workspace_f32(&desc, Int32(clamping: threads)))
+    }
+
+    public func prepare(_ problem: ConvolutionProblem, constants: ConvolutionConstants) throws -> any PreparedWeightedOperator {
+        var window = descriptor(problem).g
+        guard ck_window_check(&window) == Int32(CK_OK) else { throw declining(Self.hugeGeometry, problem) }
+        let chosen = algorithm == .automatic ? chooseAlgorithm(for: problem) : algorithm
+        switch chosen {
+        case .gemm1x1 where !isPointwise(problem):
+            throw declining("gemm1x1 needs a 1×1 kernel, stride 1 and no padding", problem)
+        case .gemm1x1 where !fitsBLAS(problem), .im2colGEMM where !fitsBLAS(problem):
+            throw declining("GEMM sizes beyond CBLAS's int range", problem)
+        case .winograd where !isWinogradShape(problem):
+            throw declining("winograd needs a 2-D 3×3 kernel, stride 1 and dilation 1", problem)
+        case .implicitGEMM, .winograd:
+            return try preparePacked(problem, chosen, constants)
+        default:
+            return prepareStateless(problem, chosen, constants)
+        }
+    }
+
+    /// direct, im2col_gemm and gemm1x1: C functions without a plan object; the activation is a pass after them.
+    private func prepareStateless(
+        _ problem: ConvolutionProblem, _ chosen: ConvolutionAlgorithm, _ constants: ConvolutionConstants
+    ) -> any PreparedWeightedOperator {
+        typealias Kernel = @Sendable (UnsafePointer<ck_conv_desc>?, UnsafePointer<Float>?, Int64, UnsafePointer<Float>?, Int64,
+                            UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int32) -> Int32
+        let kernel: Kernel
+        let desc = descriptor(problem)
+        let team = Int32(clamping: threads)
+        let flipCopy = problem.descriptor.mode == .convolution ? 4 * problem.weightShape.reduce(1, *) : 0
+        let workspace: Int
+        switch chosen {
+        case .gemm1x1:
+            kernel = ck_conv_ncx_gemm1x1_f32
+            workspace = 0
+        case .im2colGEMM:
+            kernel = ck_conv_ncx_im2col_gemm_f32
+            workspace = im2colWorkspace(for: problem) + flipCopy
+        default:
+            kernel = ck_conv_ncx_direct_f32
+            var query = desc
+            workspace = max(0, Int(ck_conv_ncx_direct_workspace_f32(&query, team)))
+        }
+        let (lo, hi) = problem.descriptor.activation.bounds
+        let held = constants.weight == nil ? nil : constants
+        return CPrepared(algorithm: chosen.rawValue, workspace: workspace, held: held) { input, weight, bias, output in
+            var desc = desc
+            guard let weight = weight ?? held?.weight else { throw missingWeight(problem) }
+            let status = input.scalars.withUnsafeBufferPointer { x in
+                weight.scalars.withUnsafeBufferPointer { w in
+                    withOptional(bias) { b, _ in
+                        output.scalars.withUnsafeMutableBufferPointer { y in
+                            let s = kernel(&desc, x.baseAddress, Int64(x.count), w.baseAddress, Int64(w.count), b,
+                                           y.baseAddress, Int64(y.count), team)
+                            return s != 0 ? s : ck_clamp_f32(y.baseAddress, Int64(y.count), lo, hi, team)
+                        }
+                    }
+                }
+            }
+            try self.check(status, "conv \(chosen.rawValue)")
+        }
+    }
+
+    /// implicit_gemm and winograd: a C plan object that holds the tiling and, given plan-time weights, the packed
+    /// or transformed weights.
+    private func preparePacked(
+        _ problem: ConvolutionProblem, _ chosen: ConvolutionAlgorithm, _ constants: ConvolutionConstants
+    ) throws -> any PreparedWeightedOperator {
+        var desc = descriptor(problem)
+        let (lo, hi) = problem.descriptor.activation.bounds
+        let team = Int32(clamping: threads)
+        let winograd = chosen == .winograd
+        var plan: OpaquePointer?
+        let status = withOptional(constants.weight) { w, count in
+            winograd
+                ? ck_conv_nchw_winograd_prepare_f32(&desc, isaLevel, team, w, count, lo, hi, &plan)
+                : ck_conv_ncx_implicit_gemm_prepare_f32(&desc, isaLevel, team, w, count, lo, hi, &plan)
+        }
+        if status == Int32(CK_ERR_ARGUMENT) {
+            throw declining("\(chosen.rawValue) does not handle these sizes", problem)
+        }
+        try check(status, "conv \(chosen.rawValue) prepare")
+        guard let plan else { throw declining("\(chosen.rawValue) returned no plan", problem) }
+        let handle = CPlanHandle(plan) { winograd ? ck_conv_nchw_winograd_destroy_f32($0) : ck_conv_ncx_implicit_gemm_destroy_f32($0) }
+        let packed = constants.weight != nil
+        let isa = String(cString: ck_isa_name(winograd ? ck_conv_nchw_winograd_isa(plan) : ck_conv_ncx_implicit_gemm_isa(plan)))
+        let workspace = Int(winograd ? ck_conv_nchw_winograd_workspace_f32(plan, team, packed ? 1 : 0)
+                                     : ck_conv_ncx_implicit_gemm_workspace_f32(plan, team, packed ? 1 : 0))
+        return CPrepared(algorithm: "\(chosen.rawValue)/\(isa)", workspace: max(0, workspace),
+                         held: packed ? constants : nil) { input, weight, bias, output in
+            let status = input.scalars.withUnsafeBufferPointer { x in
+                withOptional(weight) { w, wCount in
+                    withOptional(bias) { b, _ in
+                        output.scalars.withUnsafeMutableBufferPointer { y in
+                            winograd
+                                ? ck_conv_nchw_winograd_run_f32(handle.pointer, x.baseAddress, Int64(x.count), w, wCount, b,
+                                                                y.baseAddress, Int64(y.count), team)
+                                : ck_conv_ncx_implicit_gemm_run_f32(handle.pointer, x.baseAddress, Int64(x.count), w, wCount,
+                                                                    b, y.baseAddress, Int64(y.count), team)
+                        }
+                    }
+                }
+            }
+            try self.check(status, "conv \(chosen.rawValue)")
+        }
+    }
+
+    public func prepare(_ problem: ConvTransposeProblem) throws -> any PreparedWeightedOperator {
+        let kk = problem.kernel.reduce(1, *), rows = (problem.outputChannels / problem.group) * kk
+        guard rows <= (16 << 20) / 4, problem.inputSize.reduce(1, *) <= blasLimit,
+              problem.inputChannels / problem.group <= blasLimit
+        else { throw declining("M/group·Πkernel = \(rows) column rows exceed the 16 MiB workspace", problem) }
+        let desc = ck_conv_desc(
+            batch: Int64(problem.batch), in_channels: Int64(problem.inputChannels),
+            out_channels: Int64(problem.outputChannels), groups: Int64(problem.group),
+            g: ckWindow(input: problem.inputSize, output: problem.outputSize, kernel: problem.kernel,
+                        strides: problem.strides, dilations: problem.dilations, padBegin: problem.padBegin),
+            flip: 0)
+        var window = desc.g
+        guard ck_window_check(&window) == Int32(CK_OK) else { throw declining(Self.hugeGeometry, problem) }
+        let team = Int32(clamping: threads)
+        return CPrepared(algorithm: "gemm_col2im", workspace: 4 * rows * min(problem.inputSize.reduce(1, *), 1 << 20)) {
+            input, weight, bias, output in
+            var desc = desc
+            guard let weight else { throw missingWeight(problem) }
+            let status = input.scalars.withUnsafeBufferPointer { x in
+                weight.scalars.withUnsafeBufferPointer { w in
+                    withOptional(bias) { b, _ in
+                        output.scalars.withUnsafeMutableBufferPointer { y in
+                            ck_convtranspose_ncx_gemm_col2im_f32(
+                                &desc, x.baseAddress, Int64(x.count), w.baseAddress, Int64(w.count), b, y.baseAddress,
+                                Int64(y.count), team)
+                        }
+                    }
+                }
+            }
+            try self.check(status, "convtranspose")
+        }
+    }
+
+    public func prepare(_ problem: Col2ImProblem) throws -> any PreparedUnaryOperator {
+        guard problem.geometry.spatialRank <= 3 else { throw declining("more than 3 image axes", problem) }
+        let g = problem.geometry
+        let window = ckWindow(input: g.inputSize, output: g.outputSize, kernel: g.kernel, strides: g.strides,
+                              dilations: g.dilations, padBegin: g.padBegin)
+        var query = window
+        guard ck_window_check(&query) == Int32(CK_OK) else { throw declining(Self.hugeGeometry, problem) }
+        let team = Int32(clamping: threads)
+        return CPrepared(algorithm: "scatter_add", workspace: 0) { input, output in
+            var window = window
+            let status = withPointers(input.scalars, &output.scalars) { x, xCount, y, yCount in
+                ck_col2im_ncx_f32(&window, Int64(problem.batch), Int64(problem.channels), x, xCount, y, yCount, team)
+            }
+            try self.check(status, "col2im")
+        }
+    }
+}
+
+extension CBackend {
+    /// The decline for extents, strides or pads whose coordinates leave the C kernels' ±2^60 range.
+    static let hugeGeometry = "extents, strides or pads beyond the C kernels' ±2^60 coordinate range"
+}
+
+func missingWeight(_ problem: some CustomStringConvertible) -> CNNKitError {
+    CNNKitError(kind: .invalidArgument, parameter: "weight", value: "nil", expected: "a weight (the plan holds none)",
+                problem: problem.description)
+}
