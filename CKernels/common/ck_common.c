@@ -28,6 +28,8 @@ int ck_window_check(const ck_window *g) {
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static void blas_single_thread(void) { openblas_set_num_threads(1); }
 
+void ck_blas_single_threaded(void) { pthread_once(&blas_once, blas_single_thread); }
+
 void ck_sgemm(int trans_a, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
               float beta, float *c, int64_t ldc) {
     pthread_once(&blas_once, blas_single_thread);

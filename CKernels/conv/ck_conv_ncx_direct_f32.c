@@ -1,5 +1,9 @@
 // Direct convolution, for depthwise and other thin problems (the heuristic lives in CConvolution.swift).
 //
+// AVX2 / AVX-512 (isa argument), stride 1 or 2 along w, any rank: the row kernels of ck_conv_direct_internal.h
+// (ck_conv_ncx_direct_{avx2,avx512}_f32.c), which read the input in place and need no buffers. Otherwise (portable,
+// or stride >= 3 along w) the plain C paths below.
+//
 // Plane path (1-D and 2-D, when a work item's buffers fit in 256 KiB): work item = (n, group, block of output
 // channels). Each input plane is copied once into zero-padded stride-phase planes (phase (a, b) holds padded
 // rows a, a+sh, … and columns b, b+sw, …), so that tap (kh, kw) of output (r, c) is element r·Wq + c + offset(kh, kw)
@@ -9,12 +13,14 @@
 // each input row copied into padded phases (common/ck_rows.h).
 // Both add, per output element, the bias and then the terms in (c, kd, kh, kw) order; padding adds 0·w.
 #include <stdlib.h>
-#include "conv_internal.h"
+#include "ck_conv_direct_internal.h"
 #include "../common/ck_rows.h"
 #include "../common/ck_taps.h"
 #include "../common/ck_planes.h"
 
 enum {
+    ROW_ITEM = 16384,           // about this many outputs per row-kernel item
+    ROW_COLS = 2048,            // rows longer than this are split into items of ROW_COLS / 2 columns
     MB = 8,                     // output channels per row-path item
     OWB = 512,                  // output columns per row-path item
     PLANE_FLOATS = 64 * 1024,   // plane-path buffers per thread
@@ -89,6 +95,52 @@ void ck_conv_row_worker(const ck_conv_desc *d, const ck_rowplan *rp, const int64
     }
 }
 
+/// The row kernels' items: fixed by the problem (never by the thread count or ISA).
+static void row_items(const ck_conv_desc *d, ck_dconv_rows *A) {
+    const ck_window *g = &d->g;
+    const int64_t OH = g->out[1], OW = g->out[2];
+    A->cols = OW <= ROW_COLS ? ck_max(1, OW) : ROW_COLS / 2;
+    A->rows = ck_min(ck_max(1, OH), (ROW_ITEM / A->cols + 8) & ~(int64_t)7);  // a multiple of 8 rows unless OH
+    A->rblocks = (OH + A->rows - 1) / A->rows;
+    A->cblocks = (OW + A->cols - 1) / A->cols;
+    A->items = d->batch * d->out_channels * g->out[0] * A->rblocks * A->cblocks;
+}
+
+static int run_rows(const ck_conv_desc *d, const float *x, const float *wt, const float *bias, float *y, int team,
+                    int isa) {
+    ck_dconv_rows A = {.d = d, .x = x, .w = wt, .bias = bias, .y = y};
+    row_items(d, &A);
+    float *zeros = calloc((size_t)ck_dconv_zeros(&A), sizeof(float));
+    if (!zeros) return CK_ERR_NOMEM;
+    A.zeros = zeros;
+    int64_t next = 0;
+    const int64_t chunk = ck_chunk(A.items, team);
+#pragma omp parallel num_threads((int)ck_min(team, A.items))
+    {
+#if defined(__x86_64__)
+        if (isa >= CK_ISA_AVX512) {
+            CK_DYNAMIC_FOR(it, A.items, chunk, next) ck_conv_direct_rows_avx512(&A, it);
+        } else {
+            CK_DYNAMIC_FOR(it, A.items, chunk, next) ck_conv_direct_rows_avx2(&A, it);
+        }
+#else
+        (void)isa;
+#endif
+    }
+    free(zeros);
+    return CK_OK;
+}
+
+/// Whether this call takes the row kernels.
+static int use_rows(const ck_conv_desc *d, int isa) {
+#if defined(__x86_64__)
+    return isa >= CK_ISA_AVX2 && ck_dconv_rows_supported(d);
+#else
+    (void)d, (void)isa;
+    return 0;
+#endif
+}
+
 int64_t ck_conv_ncx_direct_workspace_f32(const ck_conv_desc *d, int threads) {
     if (!d || ck_window_check(&d->g) != CK_OK || d->groups < 1 || d->batch < 0 || d->in_channels < 0 ||
         d->out_channels < 0 || d->in_channels % d->groups || d->out_channels % d->groups)
@@ -99,20 +151,24 @@ int64_t ck_conv_ncx_direct_workspace_f32(const ck_conv_desc *d, int threads) {
     if (y <= 0) return 0;
     const int team = ck_team_for(threads, ck_work3(y, d->in_channels / d->groups, ck_prod3(g->kernel)));
     const int64_t flip = d->flip ? 4 * ck_mul3(d->out_channels, d->in_channels / d->groups, ck_prod3(g->kernel)) : 0;
+    // The most any variant allocates: the row kernels' zero row, or the plain C paths' buffers.
+    ck_dconv_rows A = {.d = d};
+    row_items(d, &A);
+    const int64_t rows = ck_dconv_rows_supported(d) ? flip + 4 * ck_dconv_zeros(&A) : 0;
     ck_plane_plan pp;
     if (ck_plane_plan_init(&pp, g, Mg, PLANE_FLOATS)) {
         const int64_t items = d->batch * d->groups * ((Mg + pp.mb - 1) / pp.mb);
-        return flip + 4 * ck_min(team, items) * (ck_plane_floats(&pp) + pp.mb * pp.n);
+        return ck_max(rows, flip + 4 * ck_min(team, items) * (ck_plane_floats(&pp) + pp.mb * pp.n));
     }
     ck_rowplan rp;
     if (ck_rowplan_init(&rp, g, OWB) != CK_OK) return -1;
     const int64_t bytes = flip + 4 * (int64_t)team * (MB * OWB + ck_rowplan_floats(&rp));
     ck_rowplan_free(&rp);
-    return bytes;
+    return ck_max(rows, bytes);
 }
 
 int ck_conv_ncx_direct_f32(const ck_conv_desc *d, const float *x, int64_t x_count, const float *w, int64_t w_count,
-                           const float *bias, float *y, int64_t y_count, int threads) {
+                           const float *bias, float *y, int64_t y_count, int threads, int isa) {
     int status = ck_conv_check(d, x, x_count, w, w_count, y, y_count, 0);
     if (status != CK_OK) return status;
     if (y_count == 0) return CK_OK;
@@ -122,6 +178,12 @@ int ck_conv_ncx_direct_f32(const ck_conv_desc *d, const float *x, int64_t x_coun
     const ck_window *g = &d->g;
     const int64_t Mg = d->out_channels / d->groups, OW = g->out[2], KW = g->kernel[2];
     const int team = ck_team_for(threads, ck_work3(y_count, d->in_channels / d->groups, ck_prod3(g->kernel)));
+    isa = ck_isa_resolve(isa);
+    if (use_rows(d, isa)) {
+        status = run_rows(d, x, wt, bias, y, team, isa);
+        free(owned);
+        return status;
+    }
     int failed = 0;
     int64_t next = 0;
 

@@ -51,7 +51,10 @@ int64_t ck_conv_ncx_im2col_gemm_workspace_f32(const ck_conv_desc *d, int threads
     if (!d || ck_window_check(&d->g) != CK_OK || d->groups < 1 || d->batch < 0 || d->in_channels < 0 ||
         d->out_channels < 0 || d->in_channels % d->groups || d->out_channels % d->groups)
         return -1;
-    if (ck_mul3(d->batch, d->out_channels, ck_prod3(d->g.out)) == 0) return 0;
+    // Products that overflow (ck_mul: -1) are invalid, not "non-empty": make_plan divides by tile counts.
+    const int64_t outputs = ck_mul3(d->batch, d->out_channels, ck_prod3(d->g.out));
+    if (outputs < 0 || ck_mul(d->in_channels / d->groups, ck_prod3(d->g.kernel)) < 0) return -1;
+    if (outputs == 0) return 0;
     const im2col_plan p = make_plan(d, threads);
     return p.shared ? p.tile_bytes : (int64_t)p.team * p.tile_bytes;
 }

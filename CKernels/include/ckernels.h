@@ -32,6 +32,11 @@ typedef struct ck_window {
 /// Number of processors OpenMP sees.
 int ck_num_procs(void);
 
+/// Puts OpenBLAS in single-threaded mode (once per process; every GEMM tile is one call from one OpenMP thread).
+/// Called before the first kernel runs, so that OpenBLAS's own pthread pool never competes with the OpenMP team,
+/// even in processes that never reach an sgemm.
+void ck_blas_single_threaded(void);
+
 /// CK_OK when every kernel can take this geometry: sizes >= 0, kernel/stride/dilation >= 1, and every coordinate
 /// expression o·s + k·d − p within ±2^60 (the adapter declines anything else before a kernel sees it).
 int ck_window_check(const ck_window *g);
@@ -64,9 +69,13 @@ typedef struct ck_conv_desc {
 } ck_conv_desc;
 
 /// Conv, direct loops: y[n,m,o] = bias[m] + Σ_c,k x[n,c,o*s+k*d-p]·w[m,c,k]. x [N,C,in], w [M,C/g,k], bias [M] or NULL.
+/// `isa`: the best CK_ISA_ variant at or below it runs (negative: the best the CPU has); the AVX2 and AVX-512
+/// variants give the same bits, the portable one may differ in rounding; each is bitwise reproducible across
+/// thread counts.
 int ck_conv_ncx_direct_f32(const ck_conv_desc *desc, const float *x, int64_t x_count, const float *w, int64_t w_count,
-                           const float *bias, float *y, int64_t y_count, int threads);
-/// Bytes of workspace ck_conv_ncx_direct_f32 allocates for this problem and thread count (-1: invalid).
+                           const float *bias, float *y, int64_t y_count, int threads, int isa);
+/// Bytes of workspace ck_conv_ncx_direct_f32 allocates at most (any isa) for this problem and thread count
+/// (-1: invalid).
 int64_t ck_conv_ncx_direct_workspace_f32(const ck_conv_desc *desc, int threads);
 /// Conv, im2col tiles (workspace <= 16 MiB per call) + cblas_sgemm.
 int ck_conv_ncx_im2col_gemm_f32(const ck_conv_desc *desc, const float *x, int64_t x_count, const float *w,
@@ -204,6 +213,76 @@ int64_t ck_conv_nchw_winograd_plan_bytes_f32(const ck_conv_winograd *p);
 /// The ISA the plan's kernels use (CK_ISA_*).
 int ck_conv_nchw_winograd_isa(const ck_conv_winograd *p);
 void ck_conv_nchw_winograd_destroy_f32(ck_conv_winograd *p);
+
+// ---- backward passes (vector-Jacobian products; CKernels/README.md "Backward") --------------------------------
+//
+// Each takes the forward problem's descriptor and dL/dY, and writes every element of the gradients asked for
+// (never accumulates into them). Results are bitwise identical for every `threads`: reductions (weight and bias
+// gradients, overlapping windows) are cut into pieces fixed by the problem and summed in a fixed order.
+
+/// wt[g·Cg + c][m][k] = w[g·Mg + m][c][flip ? Πk−1−k : k] for conv `d` (w [M, C/G, k…], wt [C, M/G, k…]): the
+/// weights of the input gradient computed as a forward convolution of dY.
+int ck_conv_transpose_weights_f32(const ck_conv_desc *d, int flip, const float *w, int64_t w_count, float *wt,
+                                  int64_t wt_count, int threads);
+/// Conv input gradient for any geometry: dx [N, C, in] = transposed convolution of dy [N, M, out] with w
+/// [M, C/G, k…] (flipped in d->flip mode), by the ConvTranspose GEMM + col2im kernel (Cg·Πk ≤ 4 Mi rows).
+int ck_conv_ncx_backward_data_col2im_f32(const ck_conv_desc *d, const float *dy, int64_t dy_count, const float *w,
+                                         int64_t w_count, float *dx, int64_t dx_count, int threads);
+
+/// A prepared conv weight / bias gradient (opaque).
+typedef struct ck_conv_bwd_weights ck_conv_bwd_weights;
+/// Prepares dW = Σ dY ⊗ X (and dB = Σ dY) of conv `d` with the register-tile microkernels of ISA `isa` (capped
+/// by ck_isa_resolve; negative = best): Winograd F(4×4, 3×3) for 2-D 3×3 stride-1 layers with ≥ 16 channels per
+/// group (error like the forward Winograd's, ~1e-5 relative), else the direct GEMM over a channel-last copy of X,
+/// or per-element dot products when the groups have too few input channels for a tile. CK_ERR_ARGUMENT for an
+/// invalid descriptor.
+int ck_conv_ncx_backward_weights_prepare_f32(const ck_conv_desc *d, int isa, ck_conv_bwd_weights **out);
+/// dw [M, C/G, k…] (NULL: not computed), db [M] (NULL: not computed) from x [N, C, in] and dy [N, M, out].
+/// The plan is read-only during a run.
+int ck_conv_ncx_backward_weights_run_f32(const ck_conv_bwd_weights *p, const float *x, int64_t x_count,
+                                         const float *dy, int64_t dy_count, float *dw, int64_t dw_count, float *db,
+                                         int64_t db_count, int threads);
+/// Workspace bytes one run allocates (a channel-last copy of X, packed dY, partial sums; 0 on the dot path).
+int64_t ck_conv_ncx_backward_weights_workspace_f32(const ck_conv_bwd_weights *p);
+/// The ISA of the plan's microkernels (CK_ISA_PORTABLE on the dot path).
+int ck_conv_ncx_backward_weights_isa(const ck_conv_bwd_weights *p);
+/// 0: direct microkernel path, 1: dot products, 2: Winograd F(4×4, 3×3) (2-D 3×3 stride 1, AVX2 / AVX-512).
+int ck_conv_ncx_backward_weights_path(const ck_conv_bwd_weights *p);
+void ck_conv_ncx_backward_weights_destroy_f32(ck_conv_bwd_weights *p);
+/// Bias gradient db[m] = Σ_n Σ_i dy[n, m, i] (dy [batch, channels, spatial]), 8 lanes combined in a fixed order.
+int ck_conv_ncx_backward_bias_f32(int64_t batch, int64_t channels, int64_t spatial, const float *dy, int64_t dy_count,
+                                  float *db, int64_t db_count, int threads);
+
+/// Pooling kinds of ck_pool_ncx_backward_f32.
+enum {
+    CK_POOL_BWD_MAX = 0,            // dY to the forward argmax (ck_maxpool_ncx_f32's index: first maximum, NaN)
+    CK_POOL_BWD_AVERAGE = 1,        // dY / divisor to every tap inside the input
+    CK_POOL_BWD_AVERAGE_PAD = 2,    // count_include_pad
+    CK_POOL_BWD_LP = 3,             // sign(x)·|x|^(p−1)·y^(1−p)·dY (0 where the window's Σ|x|^p is 0)
+    CK_POOL_BWD_STOCHASTIC = 4,     // dY to the element ck_stochpool_ncx_f32 samples with `seed`
+    CK_POOL_BWD_STOCHASTIC_EXPECTATION = 5,  // d(Σ a⁺·a / Σ a⁺)/da; mean's gradient when Σ a⁺ = 0
+};
+/// Pooling input gradient dx [N, C, in] from the forward input x and dy [N, C, out]. Each plane is summed by one
+/// thread in output order (overlapping windows accumulate deterministically). `isa` runs the forward kernels that
+/// find the argmax (every variant gives the same indices).
+int ck_pool_ncx_backward_f32(const ck_pool_desc *d, int kind, float p, uint64_t seed, const float *x, int64_t x_count,
+                             const float *dy, int64_t dy_count, float *dx, int64_t dx_count, int threads, int isa);
+
+/// The adjoint of ck_resize_ncx_taps_f32: dx[i] = Σ over outputs o reading i of (w_d·w_h·w_w)(o)·dy[o]; outputs
+/// outside the input on any axis (extrapolated) contribute nothing, zero-weight taps are skipped. One thread per
+/// plane, outputs in order.
+int ck_resize_ncx_taps_backward_f32(int64_t planes, const ck_resize_axis axes[3], int nearest, const float *dy,
+                                    int64_t dy_count, float *dx, int64_t dx_count, int threads);
+
+/// Im2col (the Col2Im gradient): y [N, C·Πk, Πout] column blocks of x [N, C, g.in] on the grid g.out, 0 outside.
+int ck_im2col_ncx_f32(const ck_window *g, int64_t batch, int64_t channels, const float *x, int64_t x_count, float *y,
+                      int64_t y_count, int threads);
+
+/// MaxUnpool gradient: dx[i] = dy[the position index[i] names] (ck_maxunpool_ncx_f32's mapping); dx has x_count
+/// elements, every index must lie in [0, N·C·Πspace).
+int ck_maxunpool_ncx_backward_f32(int64_t batch, int64_t channels, int64_t spatial_rank, const int64_t *space,
+                                  const int64_t *out, const float *dy, int64_t dy_count, const int64_t *index,
+                                  float *dx, int64_t dx_count, int threads);
 
 #ifdef __cplusplus
 }

@@ -15,14 +15,14 @@ typedef struct {
     const float *dh;       // average: per (od, oh), the d·h factor
     int span;              // windows overlap or touch along w: sum rows first (buffer: the block's input span)
     const float *inverse;  // average, plane path: 1 / divisor per output of a plane (a multiply is 8x a divide)
-    int f;
+    ck_sum_term f;
     float p;
     const float *x;
     float *y;
 } sum_args;
 
-static inline float term(int f, float v, float p) {
-    return f == 0 ? v : f == 1 ? fabsf(v) : f == 2 ? v * v : powf(fabsf(v), p);
+static inline float term(ck_sum_term f, float v, float p) {
+    return f == CK_SUM_PLAIN ? v : f == CK_SUM_ABS ? fabsf(v) : f == CK_SUM_SQUARE ? v * v : powf(fabsf(v), p);
 }
 
 CK_INLINE
@@ -30,7 +30,7 @@ void ck_pool_sum_item(const sum_args *A, int64_t item, float *acc, float *buf) {
     const ck_pool_desc *d = A->d;
     const ck_window *g = &d->g;
     const ck_rowplan *rp = A->rp;
-    const int f = A->f;
+    const ck_sum_term f = A->f;
     const float p = A->p;
     const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2], OD = g->out[0], OH = g->out[1], OW = g->out[2];
     const int64_t KW = g->kernel[2];
@@ -61,9 +61,9 @@ void ck_pool_sum_item(const sum_args *A, int64_t item, float *acc, float *buf) {
                 float *vt = v + tlo;
                 const int64_t n = thi - tlo;
                 switch (f) {
-                case 0: for (int64_t t = 0; t < n; t++) vt[t] += row[t]; break;
-                case 1: for (int64_t t = 0; t < n; t++) vt[t] += fabsf(row[t]); break;
-                case 2: for (int64_t t = 0; t < n; t++) vt[t] += row[t] * row[t]; break;
+                case CK_SUM_PLAIN: for (int64_t t = 0; t < n; t++) vt[t] += row[t]; break;
+                case CK_SUM_ABS: for (int64_t t = 0; t < n; t++) vt[t] += fabsf(row[t]); break;
+                case CK_SUM_SQUARE: for (int64_t t = 0; t < n; t++) vt[t] += row[t] * row[t]; break;
                 default: for (int64_t t = 0; t < n; t++) vt[t] += powf(fabsf(row[t]), p); break;
                 }
             }
@@ -92,9 +92,9 @@ void ck_pool_sum_item(const sum_args *A, int64_t item, float *acc, float *buf) {
                 for (int64_t kw = 0; kw < KW; kw++) {
                     const float *v = ck_row_tap(rp, base, kw) + i;
                     switch (f) {
-                    case 0: for (int j = 0; j < B; j++) a[j] += v[j]; break;
-                    case 1: for (int j = 0; j < B; j++) a[j] += fabsf(v[j]); break;
-                    case 2: for (int j = 0; j < B; j++) a[j] += v[j] * v[j]; break;
+                    case CK_SUM_PLAIN: for (int j = 0; j < B; j++) a[j] += v[j]; break;
+                    case CK_SUM_ABS: for (int j = 0; j < B; j++) a[j] += fabsf(v[j]); break;
+                    case CK_SUM_SQUARE: for (int j = 0; j < B; j++) a[j] += v[j] * v[j]; break;
                     default: for (int j = 0; j < B; j++) a[j] += powf(fabsf(v[j]), p); break;
                     }
                 }
@@ -108,14 +108,14 @@ void ck_pool_sum_item(const sum_args *A, int64_t item, float *acc, float *buf) {
     }
     }
     float *dst = A->y + ((plane * OD + od) * OH + oh) * OW + ow0;
-    if (f == 0) {
+    if (f == CK_SUM_PLAIN) {
         const float dh = A->dh[od * OH + oh];
         const float *restrict cw = A->divisor + ow0, *restrict ac = acc;
         float *restrict dd = dst;
         for (int64_t i = 0; i < len; i++) dd[i] = ac[i] / (dh * cw[i]);
-    } else if (f == 1) {
+    } else if (f == CK_SUM_ABS) {
         for (int64_t i = 0; i < len; i++) dst[i] = acc[i];
-    } else if (f == 2) {
+    } else if (f == CK_SUM_SQUARE) {
         for (int64_t i = 0; i < len; i++) dst[i] = sqrtf(acc[i]);
     } else {
         for (int64_t i = 0; i < len; i++) dst[i] = powf(acc[i], 1.0f / p);
@@ -136,25 +136,25 @@ CK_POOL_ISA_VARIANTS(ck_pool_sum_worker, (const sum_args *A, int64_t items, int6
     for (; i < n; i++) { const float x = v[i]; part[i % 8] += (T); }
 
 CK_INLINE
-void ck_global_sum(int f, float p, const float *v, int64_t n, float *out) {
+void ck_global_sum(ck_sum_term f, float p, const float *v, int64_t n, float *out) {
     float part[8] = {0};
     int64_t i = 0;
     switch (f) {
-    case 0: GLOBAL_SUM(x) break;
-    case 1: GLOBAL_SUM(fabsf(x)) break;
-    case 2: GLOBAL_SUM(x * x) break;
+    case CK_SUM_PLAIN: GLOBAL_SUM(x) break;
+    case CK_SUM_ABS: GLOBAL_SUM(fabsf(x)) break;
+    case CK_SUM_SQUARE: GLOBAL_SUM(x * x) break;
     default: GLOBAL_SUM(powf(fabsf(x), p)) break;
     }
     const float s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-    *out = f == 0 ? s / (float)n : f == 1 ? s : f == 2 ? sqrtf(s) : powf(s, 1.0f / p);
+    *out = f == CK_SUM_PLAIN ? s / (float)n : f == CK_SUM_ABS ? s : f == CK_SUM_SQUARE ? sqrtf(s) : powf(s, 1.0f / p);
 }
 
 CK_INLINE
-void ck_global_worker_body(int f, float p, const float *x, int64_t IS, float *y, int64_t planes) {
+void ck_global_worker_body(ck_sum_term f, float p, const float *x, int64_t IS, float *y, int64_t planes) {
 #pragma omp for schedule(static)
     for (int64_t pl = 0; pl < planes; pl++) ck_global_sum(f, p, x + pl * IS, IS, y + pl);
 }
-CK_POOL_ISA_VARIANTS(ck_global_worker, (int f, float p, const float *x, int64_t IS, float *y, int64_t planes),
+CK_POOL_ISA_VARIANTS(ck_global_worker, (ck_sum_term f, float p, const float *x, int64_t IS, float *y, int64_t planes),
                      (f, p, x, IS, y, planes))
 
 /// dst[i] = Σ_k src[i + k·step] for k in [0, K), i in [0, n); the common K = 2, 3 in one pass.
@@ -180,7 +180,7 @@ CK_INLINE void ck_shifted_sum(float *restrict dst, const float *restrict src, in
 CK_INLINE
 void ck_plane_worker_body(const sum_args *A, int64_t planes, int64_t *next, float *P, float *V) {
     const ck_window *g = &A->d->g;
-    const int f = A->f;
+    const ck_sum_term f = A->f;
     const float p = A->p;
     const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
     const int64_t KH = g->kernel[1], KW = g->kernel[2], dh = g->dilation[1], dw = g->dilation[2];
@@ -201,9 +201,9 @@ void ck_plane_worker_body(const sum_args *A, int64_t planes, int64_t *next, floa
             float *restrict d = dst + wlo;
             const int64_t m = whi - wlo;
             switch (f) {
-            case 0: for (int64_t c = 0; c < m; c++) d[c] = src[c]; break;
-            case 1: for (int64_t c = 0; c < m; c++) d[c] = fabsf(src[c]); break;
-            case 2: for (int64_t c = 0; c < m; c++) d[c] = src[c] * src[c]; break;
+            case CK_SUM_PLAIN: for (int64_t c = 0; c < m; c++) d[c] = src[c]; break;
+            case CK_SUM_ABS: for (int64_t c = 0; c < m; c++) d[c] = fabsf(src[c]); break;
+            case CK_SUM_SQUARE: for (int64_t c = 0; c < m; c++) d[c] = src[c] * src[c]; break;
             default: for (int64_t c = 0; c < m; c++) d[c] = powf(fabsf(src[c]), p); break;
             }
             for (int64_t c = whi; c < Wp; c++) dst[c] = 0.0f;
@@ -215,11 +215,11 @@ void ck_plane_worker_body(const sum_args *A, int64_t planes, int64_t *next, floa
         for (int64_t r = 0; r < OH; r++) {
             const float *restrict a = P + r * Wp, *restrict inv = A->inverse + r * OW;
             float *restrict o = out + r * OW;
-            if (f == 0) {
+            if (f == CK_SUM_PLAIN) {
                 for (int64_t c = 0; c < OW; c++) o[c] = a[c] * inv[c];
-            } else if (f == 1) {
+            } else if (f == CK_SUM_ABS) {
                 for (int64_t c = 0; c < OW; c++) o[c] = a[c];
-            } else if (f == 2) {
+            } else if (f == CK_SUM_SQUARE) {
                 for (int64_t c = 0; c < OW; c++) o[c] = sqrtf(a[c]);
             } else {
                 for (int64_t c = 0; c < OW; c++) o[c] = powf(a[c], 1.0f / p);
@@ -232,7 +232,7 @@ CK_POOL_ISA_VARIANTS(ck_plane_worker, (const sum_args *A, int64_t planes, int64_
                      (A, planes, next, P, V))
 
 /// f: 0 average (count_include_pad in `include_pad`), 1/2/3 Lp with p = 1 / 2 / other.
-int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, const float *x, int64_t x_count, float *y,
+int ck_pool_sum_kernel(const ck_pool_desc *d, ck_sum_term f, float p, int include_pad, const float *x, int64_t x_count, float *y,
                        int64_t y_count, int threads, int isa) {
     int status = ck_pool_check(d, x, x_count, y, y_count);
     if (status != CK_OK) return status;
@@ -249,12 +249,12 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
     ck_rowplan rp;
     if (ck_rowplan_init(&rp, g, CK_POOL_OWB) != CK_OK) return CK_ERR_NOMEM;
     // Average divisors: taps inside the input (or inside input + explicit padding with count_include_pad), per axis.
-    float *divisor = f == 0 ? malloc(sizeof(float) * (size_t)(OW + OD * OH)) : NULL;
-    if (f == 0 && !divisor) {
+    float *divisor = f == CK_SUM_PLAIN ? malloc(sizeof(float) * (size_t)(OW + OD * OH)) : NULL;
+    if (f == CK_SUM_PLAIN && !divisor) {
         ck_rowplan_free(&rp);
         return CK_ERR_NOMEM;
     }
-    if (f == 0) {
+    if (f == CK_SUM_PLAIN) {
         int64_t lo[3], hi[3];
         for (int a = 0; a < 3; a++) {
             lo[a] = include_pad ? -g->pad[a] : 0;
@@ -274,13 +274,13 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, c
                              g->stride[2] == 1 && ck_mul(Hp, Wp) >= 0 && ck_mul(Hp, Wp) <= 16384;
 #if defined(__x86_64__)
     if (isa >= CK_ISA_AVX2 && f <= 2 && !small_planes && ck_prow_supported(d, 0, 1)) {
-        float *inv = f == 0 ? malloc(sizeof(float) * (size_t)(OW + OD * OH)) : NULL;
-        if (f == 0 && !inv) {
+        float *inv = f == CK_SUM_PLAIN ? malloc(sizeof(float) * (size_t)(OW + OD * OH)) : NULL;
+        if (f == CK_SUM_PLAIN && !inv) {
             ck_rowplan_free(&rp);
             free(divisor);
             return CK_ERR_NOMEM;
         }
-        for (int64_t i = 0; f == 0 && i < OW + OD * OH; i++) inv[i] = 1.0f / divisor[i];
+        for (int64_t i = 0; f == CK_SUM_PLAIN && i < OW + OD * OH; i++) inv[i] = 1.0f / divisor[i];
         const ck_prow_args R = {d, x, y, NULL, NULL, inv, inv ? inv + OW : NULL, f};
         status = isa >= CK_ISA_AVX512 ? ck_poolsum_rows_avx512(&R, threads) : ck_poolsum_rows_avx2(&R, threads);
         free(inv);

@@ -10,9 +10,9 @@ CK_POOL_AVX2 static inline __m256i lanes8(uint64_t bits, int first) {
     const __m256i b = _mm256_set1_epi32((int32_t)((bits >> first) & 255));
     return _mm256_cmpeq_epi32(_mm256_and_si256(b, bit), bit);
 }
-CK_POOL_AVX2 static inline __m256 term256(int f, __m256 v, __m256 s) {
-    return f == 0 ? _mm256_add_ps(s, v)
-         : f == 1 ? _mm256_add_ps(s, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v))
+CK_POOL_AVX2 static inline __m256 term256(ck_sum_term f, __m256 v, __m256 s) {
+    return f == CK_SUM_PLAIN ? _mm256_add_ps(s, v)
+         : f == CK_SUM_ABS ? _mm256_add_ps(s, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v))
                   : _mm256_fmadd_ps(v, v, s);
 }
 
@@ -25,11 +25,11 @@ void sum_row(const ck_prow_args *A, int64_t item, int64_t plane, int64_t od, int
     const int64_t sw = SW, pw = g->pad[2], dw = g->dilation[2];
     const int pairs = SW == 2 && dw == 1, ng = CK_PROW_NG;
     const int64_t nr = ck_prow_rows(g, od, oh, rowoff, rih);
-    const int f = A->f;
+    const ck_sum_term f = A->f;
     const float *xp = A->x + plane * IS;
     float *y = A->y + item * OW;
     const __m256i iota = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
-    const __m256 dh = _mm256_set1_ps(f == 0 ? A->inv_dh[od * OH + oh] : 1.0f);
+    const __m256 dh = _mm256_set1_ps(f == CK_SUM_PLAIN ? A->inv_dh[od * OH + oh] : 1.0f);
     for (int64_t ow0 = 0; ow0 < OW; ow0 += 8) {
         const int64_t n = ck_min(8, OW - ow0);
         const __m256i out = _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)n), iota);
@@ -52,8 +52,8 @@ void sum_row(const ck_prow_args *A, int64_t item, int64_t plane, int64_t od, int
             }
         }
         if (SW == 2) acc = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(acc), 0xD8));
-        if (f == 0) acc = _mm256_mul_ps(_mm256_mul_ps(acc, dh), _mm256_maskload_ps(A->inv_w + ow0, out));
-        else if (f == 2) acc = _mm256_sqrt_ps(acc);
+        if (f == CK_SUM_PLAIN) acc = _mm256_mul_ps(_mm256_mul_ps(acc, dh), _mm256_maskload_ps(A->inv_w + ow0, out));
+        else if (f == CK_SUM_SQUARE) acc = _mm256_sqrt_ps(acc);
         _mm256_maskstore_ps(y + ow0, out, acc);
     }
 }

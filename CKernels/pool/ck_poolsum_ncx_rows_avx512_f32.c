@@ -6,8 +6,8 @@
 #include <immintrin.h>
 #include <stdlib.h>
 
-CK_POOL_AVX512 static inline __m512 term512(int f, __m512 v, __m512 s) {
-    return f == 0 ? _mm512_add_ps(s, v) : f == 1 ? _mm512_add_ps(s, _mm512_abs_ps(v)) : _mm512_fmadd_ps(v, v, s);
+CK_POOL_AVX512 static inline __m512 term512(ck_sum_term f, __m512 v, __m512 s) {
+    return f == CK_SUM_PLAIN ? _mm512_add_ps(s, v) : f == CK_SUM_ABS ? _mm512_add_ps(s, _mm512_abs_ps(v)) : _mm512_fmadd_ps(v, v, s);
 }
 
 CK_POOL_AVX512 static inline __attribute__((always_inline))
@@ -19,12 +19,12 @@ void sum_row(const ck_prow_args *A, int64_t item, int64_t plane, int64_t od, int
     const int64_t sw = SW, pw = g->pad[2], dw = g->dilation[2];
     const int pairs = SW == 2 && dw == 1, ng = CK_PROW_NG;
     const int64_t nr = ck_prow_rows(g, od, oh, rowoff, rih);
-    const int f = A->f;
+    const ck_sum_term f = A->f;
     const float *xp = A->x + plane * IS;
     float *y = A->y + item * OW;
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    const __m512 dh = _mm512_set1_ps(f == 0 ? A->inv_dh[od * OH + oh] : 1.0f);
+    const __m512 dh = _mm512_set1_ps(f == CK_SUM_PLAIN ? A->inv_dh[od * OH + oh] : 1.0f);
     for (int64_t ow0 = 0; ow0 < OW; ow0 += 16) {
         const int64_t n = ck_min(16, OW - ow0);
         const __mmask16 out = (__mmask16)((1u << n) - 1);
@@ -50,8 +50,8 @@ void sum_row(const ck_prow_args *A, int64_t item, int64_t plane, int64_t od, int
                 if (CK_PROW_GTB(k) >= 0) acc = _mm512_add_ps(acc, _mm512_permutex2var_ps(sa, odd, sb));
             }
         }
-        if (f == 0) acc = _mm512_mul_ps(_mm512_mul_ps(acc, dh), _mm512_maskz_loadu_ps(out, A->inv_w + ow0));
-        else if (f == 2) acc = _mm512_sqrt_ps(acc);
+        if (f == CK_SUM_PLAIN) acc = _mm512_mul_ps(_mm512_mul_ps(acc, dh), _mm512_maskz_loadu_ps(out, A->inv_w + ow0));
+        else if (f == CK_SUM_SQUARE) acc = _mm512_sqrt_ps(acc);
         _mm512_mask_storeu_ps(y + ow0, out, acc);
     }
 }

@@ -32,8 +32,12 @@ int64_t ck_axis_count(int64_t o, int64_t s, int64_t pad, int64_t K, int64_t d, i
 /// Whether every window is the whole plane (global pooling).
 int ck_pool_is_global(const ck_window *g);
 
-/// AveragePool (f = 0, divisor per count_include_pad) and LpPool (f = 1, 2, 3 for p = 1, 2, other).
-int ck_pool_sum_kernel(const ck_pool_desc *d, int f, float p, int include_pad, const float *x, int64_t x_count,
+/// What a sum pool adds per tap: AveragePool's x (then divided per count_include_pad), LpPool's |x| (p = 1),
+/// x² (p = 2, then √) or |x|^p (then ^(1/p)).
+typedef enum { CK_SUM_PLAIN = 0, CK_SUM_ABS = 1, CK_SUM_SQUARE = 2, CK_SUM_POWER = 3 } ck_sum_term;
+
+/// AveragePool (CK_SUM_PLAIN) and LpPool (the other terms).
+int ck_pool_sum_kernel(const ck_pool_desc *d, ck_sum_term f, float p, int include_pad, const float *x, int64_t x_count,
                        float *y, int64_t y_count, int threads, int isa);
 
 // ---- row kernels (ck_*pool_ncx_rows_*_f32.c): stride 1 or 2 along w, vectorised over output columns ----------
@@ -54,7 +58,7 @@ typedef struct {
     const int32_t *first_kw;  // max: per output column, its first tap inside the row
     const float *inv_w;       // average: per output column, 1 / (w factor of the divisor)
     const float *inv_dh;      // average: per (od, oh), 1 / (d·h factor)
-    int f;                    // sums: 0 average, 1 |x|, 2 x²
+    ck_sum_term f;            // sums: CK_SUM_PLAIN, _ABS or _SQUARE
 } ck_prow_args;
 
 

@@ -7,6 +7,8 @@ int ck_pixelshuffle_nchw_f32(int space_to_depth, int crd, int64_t n, int64_t c, 
     if (n < 0 || c < 0 || h < 0 || w < 0 || b < 1 || h % b || w % b) return CK_ERR_ARGUMENT;
     const int64_t count = ck_mul(ck_mul(n, c), ck_mul(h, w));
     if (count < 0 || count != x_count || count != y_count || (count && (!x || !y))) return CK_ERR_ARGUMENT;
+    // Nothing to move: an empty tensor's other extents (h = 2^40 with w = 0) must not drive the row loop.
+    if (count == 0) return CK_OK;
     const int64_t hs = h / b, ws = w / b, bb = b * b;
     // Large side [n, c, h, w]; small side [n, c·b², hs, ws] with channel (by·b + bx)·c + ch (DCR) or ch·b² + by·b + bx (CRD).
 #pragma omp parallel for num_threads(ck_team_for(threads, count)) schedule(static)

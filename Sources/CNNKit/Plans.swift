@@ -33,8 +33,19 @@ func preparing<Prepared>(
     return try registry.prepare(selection, problem: problem, prepare)
 }
 
+/// Compares what a run needs — an output of `shape` (with int64 indices too when `indices`) and the prepared
+/// operator's `workspace` — with ``MemoryBudget`` before anything is allocated.
+/// - Throws: ``CNNKitError`` of kind `.outOfMemory` saying how much was needed and is available.
+func requireMemory(output shape: [Int]?, indices: Bool = false, workspace: Int, problem: String) throws {
+    let elements = shape.map(saturatingProduct) ?? 0
+    let bytes = saturatingAdd(saturatingMultiply(elements, indices ? 12 : 4), max(0, workspace))
+    try MemoryBudget.require(
+        bytes, for: (shape.map { "output \($0)\(indices ? " with indices" : "") and " } ?? "") + "\(workspace) bytes of workspace",
+        problem: problem)
+}
+
 func zeros(_ shape: [Int]) -> Tensor {
-    Tensor(validatedShape: shape, scalars: [Float](repeating: 0, count: shape.reduce(1, *)))
+    Tensor(validatedShape: shape, scalars: [Float](repeating: 0, count: saturatingProduct(shape)))
 }
 
 /// A convolution (ONNX Conv) ready to run.
@@ -50,9 +61,15 @@ public struct ConvolutionPlan: Sendable {
     public let prepared: any PreparedWeightedOperator
 
     /// - Parameters:
+    ///   - descriptor: the operator's attributes.
+    ///   - inputShape: the input's shape, `[N, C, spatial…]`.
+    ///   - weightShape: `[M, C/group, k…]`.
+    ///   - biasShape: `[M]` when the convolution adds a bias, else nil (taken from `bias` when that is given).
     ///   - weight: `[M, C/group, k…]` to hold in the plan (packed once), or nil to pass weights to each run.
     ///   - bias: `[M]` held with `weight`; give `biasShape` or `bias`, not both differently.
-    ///   - on: a backend instance to prepare on directly instead of dispatching through `registry`.
+    ///   - backend: which backend prepares the plan (default: the first in `registry` that accepts it).
+    ///   - registry: the backends to choose from.
+    ///   - instance: a backend instance to prepare on directly instead of dispatching through `registry`.
     /// - Throws: ``CNNKitError`` from ``ConvolutionProblem/init(descriptor:inputShape:weightShape:biasShape:)``,
     ///   when `weight`'s shape is not `weightShape`, or from backend selection.
     public init(
@@ -89,11 +106,13 @@ public struct ConvolutionPlan: Sendable {
         try requireShape(weight, problem.weightShape, "weight.shape", problem: text)
         try requireShape(output, problem.outputShape, "output.shape", problem: text)
         try requireBias(bias, planned: problem.hasBias, channels: problem.outputChannels, problem: text)
+        try requireMemory(output: nil, workspace: prepared.workspaceBytes, problem: text)
         try quotingProblem(text) { try prepared.run(input: input, weight: weight, bias: bias, output: &output) }
     }
 
     /// Runs and returns a new output tensor `[N, M, out…]`.
     public func run(input: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        try requireMemory(output: problem.outputShape, workspace: prepared.workspaceBytes, problem: problem.description)
         var output = zeros(problem.outputShape)
         try run(input: input, weight: weight, bias: bias, into: &output)
         return output
@@ -109,11 +128,13 @@ public struct ConvolutionPlan: Sendable {
         }
         try requireShape(input, problem.inputShape, "input.shape", problem: text)
         try requireShape(output, problem.outputShape, "output.shape", problem: text)
+        try requireMemory(output: nil, workspace: prepared.workspaceBytes, problem: text)
         try quotingProblem(text) { try prepared.run(input: input, weight: nil, bias: nil, output: &output) }
     }
 
     /// Runs with the weights the plan holds and returns `[N, M, out…]`.
     public func run(input: Tensor) throws -> Tensor {
+        try requireMemory(output: problem.outputShape, workspace: prepared.workspaceBytes, problem: problem.description)
         var output = zeros(problem.outputShape)
         try run(input: input, into: &output)
         return output
@@ -143,6 +164,7 @@ public struct ConvTransposePlan: Sendable {
         try requireShape(input, problem.inputShape, "input.shape", problem: text)
         try requireShape(weight, problem.weightShape, "weight.shape", problem: text)
         try requireBias(bias, planned: problem.hasBias, channels: problem.outputChannels, problem: text)
+        try requireMemory(output: problem.outputShape, workspace: prepared.workspaceBytes, problem: text)
         var output = zeros(problem.outputShape)
         try quotingProblem(text) { try prepared.run(input: input, weight: weight, bias: bias, output: &output) }
         return output
@@ -179,11 +201,13 @@ public struct PoolingPlan: Sendable {
             }
             try requireShape(given, problem.outputShape, "indices.shape", problem: text)
         }
+        try requireMemory(output: nil, workspace: prepared.workspaceBytes, problem: text)
         try quotingProblem(text) { try prepared.run(input: input, output: &output, indices: &indices) }
     }
 
     /// Runs and returns `[N, C, out…]`.
     public func run(input: Tensor) throws -> Tensor {
+        try requireMemory(output: problem.outputShape, workspace: prepared.workspaceBytes, problem: problem.description)
         var output = zeros(problem.outputShape)
         var none: IndexTensor? = nil
         try run(input: input, into: &output, indices: &none)
@@ -192,7 +216,8 @@ public struct PoolingPlan: Sendable {
 
     /// Runs and returns the output and the argmax indices (flat positions in the input, see ``StorageOrder``).
     public func runWithIndices(input: Tensor) throws -> (output: Tensor, indices: IndexTensor) {
-        let count = problem.outputShape.reduce(1, *)
+        try requireMemory(output: problem.outputShape, indices: true, workspace: prepared.workspaceBytes, problem: problem.description)
+        let count = saturatingProduct(problem.outputShape)
         var output = zeros(problem.outputShape)
         var indices: IndexTensor? = IndexTensor(validatedShape: problem.outputShape, scalars: [Int64](repeating: 0, count: count))
         try run(input: input, into: &output, indices: &indices)
@@ -224,11 +249,13 @@ public struct UnaryPlan<Problem: UnaryProblem>: Sendable {
         let text = problem.description
         try requireShape(input, problem.inputShape, "input.shape", problem: text)
         try requireShape(output, problem.outputShape, "output.shape", problem: text)
+        try requireMemory(output: nil, workspace: prepared.workspaceBytes, problem: text)
         try quotingProblem(text) { try prepared.run(input: input, output: &output) }
     }
 
     /// Runs and returns the output tensor.
     public func run(input: Tensor) throws -> Tensor {
+        try requireMemory(output: problem.outputShape, workspace: prepared.workspaceBytes, problem: problem.description)
         var output = zeros(problem.outputShape)
         try run(input: input, into: &output)
         return output
@@ -285,12 +312,13 @@ public struct MaxUnpoolPlan: Sendable {
         let text = problem.description
         try requireShape(input, problem.inputShape, "input.shape", problem: text)
         try requireShape(indices, problem.inputShape, "indices.shape", problem: text)
-        let limit = Int64(problem.indexSpaceShape.reduce(1, *))
+        let limit = Int64(saturatingProduct(problem.indexSpaceShape))
         if let bad = indices.scalars.firstIndex(where: { $0 < 0 || $0 >= limit }) {
             throw CNNKitError(
                 kind: .invalidArgument, parameter: "indices", value: "\(indices.scalars[bad]) at flat position \(bad)",
                 expected: "flat indices in 0..<\(limit) (the unpooled shape \(problem.indexSpaceShape))", problem: text)
         }
+        try requireMemory(output: problem.outputShape, workspace: prepared.workspaceBytes, problem: text)
         var output = zeros(problem.outputShape)
         try quotingProblem(text) { try prepared.run(input: input, indices: indices, output: &output) }
         return output

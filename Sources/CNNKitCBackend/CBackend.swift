@@ -57,6 +57,7 @@ public struct CBackend: Backend {
     ///   - isa: `"portable"`, `"avx2"` or `"avx512"`, capped at what the CPU supports; `nil` takes `CNNKIT_C_ISA`
     ///     if it names one, else the best the CPU supports.
     public init(threads: Int? = nil, algorithm: ConvolutionAlgorithm? = nil, isa: String? = nil) {
+        ck_blas_single_threaded()
         let environment = ProcessInfo.processInfo.environment
         self.threads = max(1, threads ?? Self.defaultThreadCount)
         self.algorithm = algorithm
@@ -160,12 +161,24 @@ struct CPrepared: PreparedWeightedOperator, PreparedUnaryOperator, PreparedPooli
         (weighted, unary, pool, self.unpool) = (nil, nil, nil, unpool)
     }
 
+    // An empty output has nothing to compute: the kernels are not called (the extents of an empty tensor may be
+    // beyond what their size checks take, e.g. a width of 0 and a height near Int.max).
     func run(input: Tensor, weight: Tensor?, bias: Tensor?, output: inout Tensor) throws {
+        guard !output.scalars.isEmpty else { return }
         try weighted!(input, weight, weight == nil ? held?.bias : bias, &output)
     }
-    func run(input: Tensor, output: inout Tensor) throws { try unary!(input, &output) }
-    func run(input: Tensor, output: inout Tensor, indices: inout IndexTensor?) throws { try pool!(input, &output, &indices) }
-    func run(input: Tensor, indices: IndexTensor, output: inout Tensor) throws { try unpool!(input, indices, &output) }
+    func run(input: Tensor, output: inout Tensor) throws {
+        guard !output.scalars.isEmpty else { return }
+        try unary!(input, &output)
+    }
+    func run(input: Tensor, output: inout Tensor, indices: inout IndexTensor?) throws {
+        guard !output.scalars.isEmpty else { return }
+        try pool!(input, &output, &indices)
+    }
+    func run(input: Tensor, indices: IndexTensor, output: inout Tensor) throws {
+        guard !output.scalars.isEmpty else { return }
+        try unpool!(input, indices, &output)
+    }
 }
 
 /// Owns a C plan object (packed weights, tables) and destroys it with the last prepared operator that uses it.

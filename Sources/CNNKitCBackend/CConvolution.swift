@@ -39,13 +39,14 @@ extension CBackend {
     /// Winograd F(4×4, 3×3) output tiles of one group.
     func winogradTiles(_ problem: ConvolutionProblem) -> Int {
         let out = problem.geometry.outputSize
-        return problem.batch * ((out[0] + 3) / 4) * ((out[1] + 3) / 4)
+        return saturatingProduct([problem.batch, (out[0] + 3) / 4, (out[1] + 3) / 4])
     }
 
     func fitsBLAS(_ problem: ConvolutionProblem) -> Bool {
         let g = problem.geometry
-        let k = (problem.inputChannels / problem.group) * g.kernel.reduce(1, *)
-        return k <= blasLimit && g.outputSize.reduce(1, *) <= blasLimit && problem.outputChannels <= blasLimit
+        // Saturating: an empty weight's kernel, or an empty batch's spatial output, may multiply past Int.
+        let k = saturatingProduct([problem.inputChannels / problem.group] + g.kernel)
+        return k <= blasLimit && saturatingProduct(g.outputSize) <= blasLimit && problem.outputChannels <= blasLimit
     }
 
     func descriptor(_ problem: ConvolutionProblem) -> ck_conv_desc {
@@ -67,6 +68,7 @@ extension CBackend {
     public func prepare(_ problem: ConvolutionProblem, constants: ConvolutionConstants) throws -> any PreparedWeightedOperator {
         var window = descriptor(problem).g
         guard ck_window_check(&window) == Int32(CK_OK) else { throw declining(Self.hugeGeometry, problem) }
+        if let reason = Self.farPadding(problem.geometry) { throw declining(reason, problem) }
         let chosen = algorithm == .automatic ? chooseAlgorithm(for: problem) : algorithm
         switch chosen {
         case .gemm1x1 where !isPointwise(problem):
@@ -76,7 +78,12 @@ extension CBackend {
         case .winograd where !isWinogradShape(problem):
             throw declining("winograd needs a 2-D 3×3 kernel, stride 1 and dilation 1", problem)
         case .implicitGEMM, .winograd:
-            return try preparePacked(problem, chosen, constants)
+            do {
+                return try preparePacked(problem, chosen, constants)
+            } catch let error as CNNKitError where error.kind == .unsupported && algorithm == .automatic {
+                // Sizes the packed kernels do not take (e.g. 65536 channels per group): the OpenBLAS or direct path.
+                return prepareStateless(problem, fitsBLAS(problem) ? .im2colGEMM : .direct, constants)
+            }
         default:
             return prepareStateless(problem, chosen, constants)
         }
@@ -91,7 +98,7 @@ extension CBackend {
         let kernel: Kernel
         let desc = descriptor(problem)
         let team = Int32(clamping: threads)
-        let flipCopy = problem.descriptor.mode == .convolution ? 4 * problem.weightShape.reduce(1, *) : 0
+        let flipCopy = problem.descriptor.mode == .convolution ? saturatingMultiply(4, saturatingProduct(problem.weightShape)) : 0
         let workspace: Int
         switch chosen {
         case .gemm1x1:
@@ -99,9 +106,10 @@ extension CBackend {
             workspace = 0
         case .im2colGEMM:
             kernel = ck_conv_ncx_im2col_gemm_f32
-            workspace = im2colWorkspace(for: problem) + flipCopy
+            workspace = saturatingAdd(im2colWorkspace(for: problem), flipCopy)
         default:
-            kernel = ck_conv_ncx_direct_f32
+            let isa = isaLevel
+            kernel = { ck_conv_ncx_direct_f32($0, $1, $2, $3, $4, $5, $6, $7, $8, isa) }
             var query = desc
             workspace = max(0, Int(ck_conv_ncx_direct_workspace_f32(&query, team)))
         }
@@ -170,8 +178,9 @@ extension CBackend {
     }
 
     public func prepare(_ problem: ConvTransposeProblem) throws -> any PreparedWeightedOperator {
-        let kk = problem.kernel.reduce(1, *), rows = (problem.outputChannels / problem.group) * kk
-        guard rows <= (16 << 20) / 4, problem.inputSize.reduce(1, *) <= blasLimit,
+        // Saturating: an empty weight's kernel, or an empty batch's spatial input, may multiply past Int.
+        let kk = saturatingProduct(problem.kernel), rows = saturatingMultiply(problem.outputChannels / problem.group, kk)
+        guard rows <= (16 << 20) / 4, saturatingProduct(problem.inputSize) <= blasLimit,
               problem.inputChannels / problem.group <= blasLimit
         else { throw declining("M/group·Πkernel = \(rows) column rows exceed the 16 MiB workspace", problem) }
         let desc = ck_conv_desc(
@@ -183,7 +192,7 @@ extension CBackend {
         var window = desc.g
         guard ck_window_check(&window) == Int32(CK_OK) else { throw declining(Self.hugeGeometry, problem) }
         let team = Int32(clamping: threads)
-        return CPrepared(algorithm: "gemm_col2im", workspace: 4 * rows * min(problem.inputSize.reduce(1, *), 1 << 20)) {
+        return CPrepared(algorithm: "gemm_col2im", workspace: 4 * rows * min(saturatingProduct(problem.inputSize), 1 << 20)) {
             input, weight, bias, output in
             var desc = desc
             guard let weight else { throw missingWeight(problem) }
@@ -223,6 +232,30 @@ extension CBackend {
 extension CBackend {
     /// The decline for extents, strides or pads whose coordinates leave the C kernels' ±2^60 range.
     static let hugeGeometry = "extents, strides or pads beyond the C kernels' ±2^60 coordinate range"
+
+    /// Why the convolution kernels decline `g`, if they do: a dilated kernel far larger than the input
+    /// (`(k − 1)·d + 1 > 2·L + 16`, e.g. a dilation of 2^32 with SAME padding), or padding or a stride far beyond
+    /// the input and the window (`> 2·(L + ek) + 16`, e.g. pads of 2^40 with a stride of 2^40). The kernels' stride-phase
+    /// planes and tiles span the padded input, so their time and memory would follow the padding rather than the
+    /// data; the reference backend, which only visits taps inside the input, runs those.
+    static func farPadding(_ g: WindowGeometry) -> String? {
+        for axis in 0..<g.spatialRank {
+            let length = g.inputSize[axis]
+            let extent = (g.kernel[axis] - 1) * g.dilations[axis] + 1  // validation bounds it below Int.max / 4
+            if extent > saturatingAdd(saturatingMultiply(2, length), 16) {
+                return "a dilated kernel of \(extent) on axis \(axis) over an input of \(length) (at most 2·L + 16)"
+            }
+            let reach = saturatingAdd(saturatingMultiply(2, saturatingAdd(length, extent)), 16)
+            if g.padBegin[axis] + g.padEnd[axis] > reach {
+                return "padding \(g.padBegin[axis]) + \(g.padEnd[axis]) on axis \(axis) far beyond the input \(length) and the window \(extent)"
+            }
+            // The direct kernel's zero rows span one block of output columns at the stride: keep it near the data.
+            if g.strides[axis] > reach {
+                return "a stride of \(g.strides[axis]) on axis \(axis) far beyond the input \(length) and the window \(extent)"
+            }
+        }
+        return nil
+    }
 }
 
 func missingWeight(_ problem: some CustomStringConvertible) -> CNNKitError {

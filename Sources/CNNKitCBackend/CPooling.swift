@@ -17,6 +17,9 @@ extension CBackend {
             column_major: problem.descriptor.storageOrder == .columnMajor && rank == 2 ? 1 : 0)
         var window = desc.g
         guard ck_window_check(&window) == Int32(CK_OK) else { throw declining(Self.hugeGeometry, problem) }
+        if let axis = (0..<rank).first(where: { Self.dilatedExtent(g, $0) > Self.maximumPoolingKernel(input: g.inputSize[$0]) }) {
+            throw declining(Self.hugePoolingKernel(axis, g), problem)
+        }
         let team = Int32(clamping: threads), isa = isaLevel
         let kind = problem.descriptor.kind
         return CPrepared(algorithm: "\(kind.canonicalName)/\(self.isa)", workspace: 0) { input, output, indices in
@@ -45,5 +48,22 @@ extension CBackend {
             }
             try self.check(status, "pooling \(kind.canonicalName)")
         }
+    }
+}
+
+extension CBackend {
+    /// The largest dilated pooling window `(k − 1)·d + 1` the kernels take over an input axis of length `input`:
+    /// `2·L + 16`. The kernels visit every tap of a window and pad planes by the window's extent, so a window far
+    /// larger than the input (a huge kernel or dilation with SAME padding) would cost time and memory proportional
+    /// to the kernel, not to the data; the reference backend, whose windows are clipped to the input in closed form,
+    /// runs those.
+    static func maximumPoolingKernel(input: Int) -> Int { saturatingAdd(saturatingMultiply(2, input), 16) }
+
+    /// `(k − 1)·d + 1` (validation bounds it below Int.max / 4).
+    static func dilatedExtent(_ g: WindowGeometry, _ axis: Int) -> Int { (g.kernel[axis] - 1) * g.dilations[axis] + 1 }
+
+    static func hugePoolingKernel(_ axis: Int, _ g: WindowGeometry) -> String {
+        "a pooling window of \(g.kernel[axis]) (dilation \(g.dilations[axis])) on axis \(axis) over an input of "
+            + "\(g.inputSize[axis]) (a dilated extent of at most 2·L + 16)"
     }
 }

@@ -7,11 +7,19 @@ extension CBackend {
 
     /// The tap tables are built here, once per plan, and shared by every run.
     public func prepare(_ problem: ResizeProblem) throws -> any PreparedUnaryOperator {
+        // An empty output (one huge scale on one axis, 0 on another) needs no tap tables and no kernel call: its
+        // per-axis tables could be far larger than memory.
+        if checkedProduct(problem.outputShape) == 0 {
+            return CPrepared(algorithm: "\(problem.descriptor.mode)/\(self.isa)", workspace: 0) { _, _ in }
+        }
+        // The tap tables are built now: their size (the Swift tap lists, then 13 bytes per table entry) is compared
+        // with the memory budget first.
+        try MemoryBudget.require(problem.tapTableBytes(perTap: 29, perOutput: 64), for: "resize tap tables", problem: problem.description)
         guard let taps = ResizeTaps(problem) else { throw declining("a resized axis before the last three", problem) }
         let nearest: Int32 = problem.descriptor.mode == .nearest ? 1 : 0
         let extrapolation = problem.descriptor.extrapolationValue
         let team = Int32(clamping: threads), isa = isaLevel
-        let workspace = threads * 4 * taps.axes[2].input * max(1, taps.axes[1].taps)
+        let workspace = saturatingProduct([threads, 4, taps.axes[2].input, max(1, taps.axes[1].taps)])
         return CPrepared(algorithm: "\(problem.descriptor.mode)/\(self.isa)", workspace: workspace) { input, output in
             let status = taps.withAxes { axes in
                 withPointers(input.scalars, &output.scalars) { x, xCount, y, yCount in
@@ -57,13 +65,12 @@ extension CBackend {
     }
 }
 
-/// Per-axis tap tables of a resize, for the last three axes (leading axes must map every position to itself and
-/// are folded into independent planes).
+/// Per-axis tap tables of a resize in the kernel's fixed-width form, for the last three axes (leading axes must
+/// map every position to itself and are folded into independent planes).
 ///
-/// Coordinates follow ``CoordinateTransformation`` in `Double`; weights are computed in `Double` and stored as
-/// `Float`. Linear uses taps ⌊x⌋, ⌊x⌋+1; cubic ⌊x⌋−1…⌊x⌋+2 with the Keys kernel; antialias (scale < 1) widens the
-/// kernel by 1/scale and normalises. Taps outside the input are clamped to the edge, or with `excludeOutside` get
-/// weight 0 and the rest are renormalised.
+/// The taps are ``ResizeProblem/taps(axis:outputIndex:)`` (the definition the reference backend uses too), with
+/// weights stored as `Float` and every output padded to the axis's largest tap count by zero-weight taps on the
+/// next input position (clamped), which the kernel skips.
 struct ResizeTaps {
     struct Axis {
         var input: Int, output: Int, taps: Int
@@ -83,7 +90,7 @@ struct ResizeTaps {
         while tables.count < 3 {
             tables.insert(Axis(input: 1, output: 1, taps: 1, index: [0], weight: [1], outside: nil), at: 0)
         }
-        planes = problem.inputShape.prefix(max(0, rank - 3)).reduce(1, *)
+        planes = saturatingProduct(problem.inputShape.prefix(max(0, rank - 3)))
         axes = tables
     }
 
@@ -107,83 +114,31 @@ struct ResizeTaps {
     }
 
     static func axis(_ problem: ResizeProblem, _ axis: Int) -> Axis {
-        let d = problem.descriptor
         let lin = problem.inputShape[axis], lout = problem.outputShape[axis]
-        let scale = problem.scales[axis]
-        let nearest = d.mode == .nearest
         if lout == 0 || lin == 0 {
             return Axis(input: lin, output: lout, taps: 1, index: [], weight: [], outside: nil)
         }
-        // Kernel support: taps i_start ..< i_start + taps around ⌊x⌋.
-        let antialias = d.antialias && !nearest && scale < 1
-        let support: (first: Int, taps: Int)
-        switch d.mode {
-        case .nearest: support = (0, 1)
-        case .linear:
-            if antialias {
-                let first = Int((-1 / scale).rounded(.down)) + 1
-                support = (first, 2 - 2 * first)
-            } else { support = (0, 2) }
-        case .cubic:
-            if antialias {
-                let first = Int((-2 / scale).rounded(.down)) + 1
-                support = (first, 2 - 2 * first)
-            } else { support = (-1, 4) }
-        }
+        let lists = (0..<lout).map { problem.taps(axis: axis, outputIndex: $0) }
+        let width = max(1, lists.map { $0?.count ?? 0 }.max() ?? 1)
         var index = [Int64](), weight = [Float](), outside = [UInt8]()
-        index.reserveCapacity(lout * support.taps)
-        weight.reserveCapacity(lout * support.taps)
-        var anyOutside = false
-        var w = [Double](repeating: 0, count: support.taps)
-        for o in 0..<lout {
-            let x = problem.sourceCoordinate(axis: axis, outputIndex: o)
-            let isOutside = d.coordinateTransformation == .tfCropAndResize && (x < 0 || x > Double(lin - 1))
-            anyOutside = anyOutside || isOutside
-            outside.append(isOutside ? 1 : 0)
-            if nearest {
-                index.append(Int64(clamp(d.nearestMode.round(x), lin)))
-                weight.append(1)
-                continue
-            }
-            let base = x.rounded(.down), t = x - base
-            // ⌊x⌋ as an Int; far outside the input every tap is clamped (or excluded) anyway.
-            let b = Int(min(max(base, -Double(1 << 50)), Double(1 << 50)))
-            let s = antialias ? scale : 1
-            var taps = [Int](repeating: 0, count: support.taps)
-            for k in 0..<support.taps {
-                let offset = Double(support.first + k) - t
-                w[k] = d.mode == .linear ? max(0, 1 - abs(offset * s)) : keys(offset * s, Double(d.cubicCoefficientA))
-                taps[k] = b + support.first + k
-            }
-            if d.excludeOutside {
-                for k in taps.indices where taps[k] < 0 || taps[k] >= lin { w[k] = 0 }
-            }
-            let total = w.reduce(0, +)
-            if antialias || d.excludeOutside, total != 0 {
-                for k in w.indices { w[k] /= total }
-            }
-            for k in taps.indices { taps[k] = min(max(taps[k], 0), lin - 1) }
-            for k in 0..<support.taps {
-                index.append(Int64(taps[k]))
-                weight.append(Float(w[k]))
+        index.reserveCapacity(lout * width)
+        weight.reserveCapacity(lout * width)
+        for list in lists {
+            outside.append(list == nil ? 1 : 0)
+            let taps = list ?? []
+            for k in 0..<width {
+                if k < taps.count {
+                    index.append(Int64(taps[k].index))
+                    weight.append(Float(taps[k].weight))
+                } else {
+                    let previous = taps.last?.index ?? -1
+                    index.append(Int64(min(max(previous + 1 + k - taps.count, 0), lin - 1)))
+                    weight.append(0)
+                }
             }
         }
-        return Axis(input: lin, output: lout, taps: support.taps, index: index, weight: weight,
-                    outside: anyOutside ? outside : nil)
-    }
-
-    static func clamp(_ value: Double, _ length: Int) -> Int {
-        if !(value > 0) { return 0 }
-        if value >= Double(length - 1) { return max(0, length - 1) }
-        return Int(value)
-    }
-
-    /// Keys cubic convolution kernel with coefficient a.
-    static func keys(_ s: Double, _ a: Double) -> Double {
-        let x = abs(s)
-        if x <= 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
-        if x < 2 { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
-        return 0
+        return Axis(input: lin, output: lout, taps: width, index: index, weight: weight,
+                    outside: outside.contains(1) ? outside : nil)
     }
 }
 

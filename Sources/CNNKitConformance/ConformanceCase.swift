@@ -6,7 +6,10 @@ import Foundation
 /// A case applies one ONNX operator (`op` at `opset`) with `attributes` to the tensors listed in `inputs` and
 /// expects the tensors listed in `outputs` (format: `Tests/CNNKitTests/Fixtures/conformance/README.md`). Entries of
 /// `inputs` and `outputs` are positional ONNX slots; `nil` marks an optional slot the case leaves out.
-/// Informational fields (`crosscheck`, `params`, `origin`) are not decoded.
+/// A backward case (`"mode": "backward"`) also lists `output_grads` (dL/dY per output slot) and `input_grads` (the
+/// expected dL/dX per input slot) for the loss `L = Σ_K Σ dY_K·Y_K`.
+/// Informational fields (`crosscheck`, `params`, `origin`) are not decoded; any other field the format does not
+/// define makes the manifest malformed, so that a case the runner cannot check fails instead of passing unread.
 public struct ConformanceCase: Sendable, Hashable, Decodable {
     /// The case name (the folder name).
     public var name: String
@@ -34,6 +37,28 @@ public struct ConformanceCase: Sendable, Hashable, Decodable {
     public var expectError: Bool
     /// What produced the expected outputs (informational).
     public var oracle: JSONValue?
+    /// The case kind: forward (`nil`, the default) or ``Mode/backward``.
+    public var mode: Mode
+    /// Backward cases: one entry per output slot holding dL/dY_K, `nil` for an output that carries no gradient.
+    public var outputGrads: [TensorEntry?]
+    /// Backward cases: one entry per input slot holding the expected dL/dX_K, `nil` for an input that is not
+    /// differentiable or absent.
+    public var inputGrads: [TensorEntry?]
+
+    /// What a case checks.
+    public enum Mode: String, Sendable, Hashable, Codable {
+        /// The operator's outputs (a manifest without `mode`).
+        case forward
+        /// The gradients of the loss `L = Σ_K Σ dY_K·Y_K` with respect to the inputs (vector-Jacobian products).
+        case backward
+    }
+
+    /// Every top-level manifest field the format defines (conformance README); any other field is rejected.
+    public static let knownFields: Set<String> = [
+        "name", "source", "mode", "op", "domain", "opset", "attributes", "inputs", "outputs", "output_grads",
+        "input_grads", "tolerance", "disputed", "implementation_defined", "expect_error", "oracle", "crosscheck",
+        "params", "origin",
+    ]
 
     /// The file name of the manifest inside a case folder.
     public static let manifestName = "case.json"
@@ -89,7 +114,8 @@ public struct ConformanceCase: Sendable, Hashable, Decodable {
     public init(
         name: String, op: String, opset: Int, attributes: [String: JSONValue] = [:], inputs: [TensorEntry?],
         outputs: [TensorEntry?], tolerance: Tolerance = .standard, expectError: Bool = false,
-        disputed: JSONValue? = nil, implementationDefined: JSONValue? = nil, source: String? = nil
+        disputed: JSONValue? = nil, implementationDefined: JSONValue? = nil, source: String? = nil,
+        mode: Mode = .forward, outputGrads: [TensorEntry?] = [], inputGrads: [TensorEntry?] = []
     ) {
         self.name = name
         self.source = source
@@ -104,18 +130,41 @@ public struct ConformanceCase: Sendable, Hashable, Decodable {
         self.implementationDefined = implementationDefined
         self.expectError = expectError
         self.oracle = nil
+        self.mode = mode
+        self.outputGrads = outputGrads
+        self.inputGrads = inputGrads
     }
 
     private enum CodingKeys: String, CodingKey {
-        case name, source, op, domain, opset, attributes, inputs, outputs, tolerance, disputed, oracle
+        case name, source, op, domain, opset, attributes, inputs, outputs, tolerance, disputed, oracle, mode
         case implementationDefined = "implementation_defined"
         case expectError = "expect_error"
+        case outputGrads = "output_grads"
+        case inputGrads = "input_grads"
     }
 
-    /// Decodes a manifest. `attributes`, `outputs` and `expect_error` may be absent (empty, empty, false); a missing
-    /// `tolerance` takes the conformance default (1e-4, or 1e-3 for cubic Resize).
-    /// - Throws: `DecodingError` when a required field (`name`, `op`, `opset`, `inputs`) is missing or mistyped.
+    /// Any top-level key, to find fields the format does not define.
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Decodes a manifest. `attributes`, `outputs`, `expect_error`, `mode`, `output_grads` and `input_grads` may be
+    /// absent (empty, empty, false, forward, empty, empty); a missing `tolerance` takes the conformance default
+    /// (1e-4, or 1e-3 for cubic Resize).
+    /// - Throws: `DecodingError` when a required field (`name`, `op`, `opset`, `inputs`) is missing or mistyped, when
+    ///   the manifest has a field the format does not define (``knownFields``), when `mode` is neither `"forward"`
+    ///   nor `"backward"`, or when a forward case lists `output_grads` or `input_grads` (they would go unchecked).
     public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: AnyKey.self)
+        let unknown = keys.allKeys.map(\.stringValue).filter { !Self.knownFields.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw DecodingError.dataCorrupted(DecodingError.Context(
+                codingPath: [], debugDescription: "unknown field\(unknown.count > 1 ? "s" : "") \(unknown.joined(separator: ", ")) "
+                    + "(the format defines \(Self.knownFields.sorted().joined(separator: ", ")); a field the runner does not know cannot be checked)"))
+        }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         source = try c.decodeIfPresent(String.self, forKey: .source)
@@ -129,6 +178,22 @@ public struct ConformanceCase: Sendable, Hashable, Decodable {
         disputed = try c.decodeIfPresent(JSONValue.self, forKey: .disputed)
         implementationDefined = try c.decodeIfPresent(JSONValue.self, forKey: .implementationDefined)
         oracle = try c.decodeIfPresent(JSONValue.self, forKey: .oracle)
+        if let text = try c.decodeIfPresent(String.self, forKey: .mode) {
+            guard let parsed = Mode(rawValue: text) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .mode, in: c, debugDescription: "unknown mode \"\(text)\" (known: \"forward\", \"backward\")")
+            }
+            mode = parsed
+        } else {
+            mode = .forward
+        }
+        outputGrads = try c.decodeIfPresent([TensorEntry?].self, forKey: .outputGrads) ?? []
+        inputGrads = try c.decodeIfPresent([TensorEntry?].self, forKey: .inputGrads) ?? []
+        if mode == .forward && (c.contains(.outputGrads) || c.contains(.inputGrads)) {
+            throw DecodingError.dataCorruptedError(
+                forKey: c.contains(.outputGrads) ? .outputGrads : .inputGrads, in: c,
+                debugDescription: "gradients listed in a forward case (add \"mode\": \"backward\" to check them)")
+        }
         if let given = try c.decodeIfPresent(Tolerance.self, forKey: .tolerance) {
             tolerance = given
         } else {
@@ -192,6 +257,25 @@ public struct ConformanceCase: Sendable, Hashable, Decodable {
     /// - Throws: ``ConformanceError/malformedCase(_:)`` as ``loadTensor(_:in:)``.
     public func loadExpectedOutputs(from folder: URL) throws -> [CaseTensor?] {
         try outputs.map { entry in try entry.map { try Self.loadTensor($0, in: folder) } }
+    }
+
+    /// Reads every output gradient dL/dY_K listed in the manifest (`nil` for outputs without a gradient).
+    /// - Throws: ``ConformanceError/malformedCase(_:)`` as ``loadTensor(_:in:)``, or when an entry is not float32.
+    public func loadOutputGrads(from folder: URL) throws -> [Tensor?] {
+        try outputGrads.map { entry in try entry.map { try Self.loadFloat($0, in: folder, field: "output_grads") } }
+    }
+
+    /// Reads every expected input gradient dL/dX_K listed in the manifest (`nil` for slots without one).
+    /// - Throws: ``ConformanceError/malformedCase(_:)`` as ``loadTensor(_:in:)``, or when an entry is not float32.
+    public func loadExpectedInputGrads(from folder: URL) throws -> [Tensor?] {
+        try inputGrads.map { entry in try entry.map { try Self.loadFloat($0, in: folder, field: "input_grads") } }
+    }
+
+    private static func loadFloat(_ entry: TensorEntry, in folder: URL, field: String) throws -> Tensor {
+        guard case .float32(let tensor) = try loadTensor(entry, in: folder) else {
+            throw ConformanceError.malformedCase("\(field): \(entry.file) is \(entry.dtype.rawValue); gradients are float32")
+        }
+        return tensor
     }
 }
 

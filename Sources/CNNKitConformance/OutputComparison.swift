@@ -56,11 +56,12 @@ public struct OutputComparison: Sendable, Hashable {
         return abs(Double(actual) - Double(expected))
     }
 
-    /// Compares float32 tensors with `tolerance`.
+    /// Compares float32 tensors with `tolerance`. `label` names the tensor in the message (default `output <slot>`;
+    /// backward cases use `input_grad <slot>`).
     public static func compare(
-        _ actual: Tensor, _ expected: Tensor, tolerance: ConformanceCase.Tolerance, slot: Int = 0
+        _ actual: Tensor, _ expected: Tensor, tolerance: ConformanceCase.Tolerance, slot: Int = 0, label: String? = nil
     ) -> OutputComparison {
-        compareElements(actual, expected, slot: slot,
+        compareElements(actual, expected, slot: slot, label: label ?? "output \(slot)",
                         matches: { matches($0, $1, tolerance: tolerance) },
                         error: absoluteError,
                         bound: { "bound \(tolerance.atol + tolerance.rtol * abs(Double($0)))" })
@@ -68,7 +69,7 @@ public struct OutputComparison: Sendable, Hashable {
 
     /// Compares int64 tensors exactly.
     public static func compare(_ actual: IndexTensor, _ expected: IndexTensor, slot: Int = 0) -> OutputComparison {
-        compareElements(actual, expected, slot: slot,
+        compareElements(actual, expected, slot: slot, label: "output \(slot)",
                         matches: { $0 == $1 },
                         error: { a, e in abs(Double(a) - Double(e)) },
                         bound: { _ in "exact match required" })
@@ -89,13 +90,13 @@ public struct OutputComparison: Sendable, Hashable {
     }
 
     private static func compareElements<S: TensorScalar>(
-        _ actual: DenseTensor<S>, _ expected: DenseTensor<S>, slot: Int,
+        _ actual: DenseTensor<S>, _ expected: DenseTensor<S>, slot: Int, label: String,
         matches: (S, S) -> Bool, error: (S, S) -> Double, bound: (S) -> String
     ) -> OutputComparison {
         guard actual.shape == expected.shape else {
             return OutputComparison(
                 slot: slot, passed: false, maxAbsError: nil, maxRelError: nil, mismatchCount: 0, elementCount: 0,
-                message: "output \(slot): shape \(actual.shape), expected \(expected.shape)")
+                message: "\(label): shape \(actual.shape), expected \(expected.shape)")
         }
         var maxAbs = 0.0, maxRel = 0.0, mismatches = 0
         var first: Int?
@@ -112,7 +113,7 @@ public struct OutputComparison: Sendable, Hashable {
         var message: String?
         if let first {
             let a = actual.scalars[first], e = expected.scalars[first]
-            message = "output \(slot): \(mismatches) of \(expected.count) elements differ; first at "
+            message = "\(label): \(mismatches) of \(expected.count) elements differ; first at "
                 + "\(multiIndex(first, shape: expected.shape)): got \(a), expected \(e) "
                 + "(abs err \(error(a, e)), \(bound(e)))"
         }

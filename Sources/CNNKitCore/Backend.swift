@@ -29,6 +29,24 @@ public protocol Backend: Sendable {
     func prepare(_ problem: PixelShuffleProblem) throws -> any PreparedUnaryOperator
     /// MaxUnpool.
     func prepare(_ problem: MaxUnpoolProblem) throws -> any PreparedMaxUnpool
+
+    // Backward passes (vector-Jacobian products: given dL/dY, the gradients with respect to the inputs). Each
+    // takes the forward problem; see `Backward.swift` for the prepared forms.
+
+    /// Conv backward: dL/dX, dL/dW, dL/dB.
+    func prepareBackward(_ problem: ConvolutionProblem) throws -> any PreparedWeightedBackward
+    /// ConvTranspose backward: dL/dX, dL/dW, dL/dB.
+    func prepareBackward(_ problem: ConvTransposeProblem) throws -> any PreparedWeightedBackward
+    /// Pooling backward: dL/dX (max and stochastic training mode through the selected element).
+    func prepareBackward(_ problem: PoolingProblem) throws -> any PreparedPoolingBackward
+    /// Resize backward: the adjoint of the resampling.
+    func prepareBackward(_ problem: ResizeProblem) throws -> any PreparedUnaryBackward
+    /// DepthToSpace / SpaceToDepth backward: the inverse permutation.
+    func prepareBackward(_ problem: PixelShuffleProblem) throws -> any PreparedUnaryBackward
+    /// Col2Im backward: im2col of dL/dY.
+    func prepareBackward(_ problem: Col2ImProblem) throws -> any PreparedUnaryBackward
+    /// MaxUnpool backward: dL/dX gathered from dL/dY at the indices.
+    func prepareBackward(_ problem: MaxUnpoolProblem) throws -> any PreparedMaxUnpoolBackward
 }
 
 /// Every operator a backend can implement, in one list: plans, one-call functions, the registry's messages, the
@@ -41,6 +59,13 @@ public enum OperatorKind: String, Sendable, Hashable, CaseIterable {
     case resize = "Resize"
     case pixelShuffle = "DepthToSpace/SpaceToDepth"
     case maxUnpool = "MaxUnpool"
+    case convolutionBackward = "Conv backward"
+    case convTransposeBackward = "ConvTranspose backward"
+    case col2imBackward = "Col2Im backward"
+    case poolingBackward = "Pool backward"
+    case resizeBackward = "Resize backward"
+    case pixelShuffleBackward = "DepthToSpace/SpaceToDepth backward"
+    case maxUnpoolBackward = "MaxUnpool backward"
 }
 
 extension Backend {
@@ -69,6 +94,28 @@ extension Backend {
         throw notImplemented(.pixelShuffle, problem)
     }
     public func prepare(_ problem: MaxUnpoolProblem) throws -> any PreparedMaxUnpool { throw notImplemented(.maxUnpool, problem) }
+
+    public func prepareBackward(_ problem: ConvolutionProblem) throws -> any PreparedWeightedBackward {
+        throw notImplemented(.convolutionBackward, problem)
+    }
+    public func prepareBackward(_ problem: ConvTransposeProblem) throws -> any PreparedWeightedBackward {
+        throw notImplemented(.convTransposeBackward, problem)
+    }
+    public func prepareBackward(_ problem: PoolingProblem) throws -> any PreparedPoolingBackward {
+        throw notImplemented(.poolingBackward, problem)
+    }
+    public func prepareBackward(_ problem: ResizeProblem) throws -> any PreparedUnaryBackward {
+        throw notImplemented(.resizeBackward, problem)
+    }
+    public func prepareBackward(_ problem: PixelShuffleProblem) throws -> any PreparedUnaryBackward {
+        throw notImplemented(.pixelShuffleBackward, problem)
+    }
+    public func prepareBackward(_ problem: Col2ImProblem) throws -> any PreparedUnaryBackward {
+        throw notImplemented(.col2imBackward, problem)
+    }
+    public func prepareBackward(_ problem: MaxUnpoolProblem) throws -> any PreparedMaxUnpoolBackward {
+        throw notImplemented(.maxUnpoolBackward, problem)
+    }
 }
 
 /// Weights (and bias) known when a convolution plan is built, so a backend can pack or transform them once.

@@ -29,6 +29,7 @@ public struct DenseTensor<Scalar: TensorScalar>: Sendable, Hashable {
     /// - Throws: ``CNNKitError`` when an extent is negative or the element count overflows `Int`.
     public init(shape: [Int], repeating value: Scalar = .zero) throws {
         let count = try Self.elementCount(of: shape)
+        try MemoryBudget.require(elements: count, of: Scalar.self, for: "tensor \(shape)")
         self.shape = shape
         self.scalars = Array(repeating: value, count: count)
     }
@@ -57,13 +58,14 @@ public struct DenseTensor<Scalar: TensorScalar>: Sendable, Hashable {
     /// The number of elements.
     public var count: Int { scalars.count }
 
-    /// Row-major strides (in elements) of each axis.
+    /// Row-major strides (in elements) of each axis. In an empty tensor a stride whose product of trailing
+    /// extents would not fit in `Int` is `Int.max` (no element is ever addressed through it).
     public var strides: [Int] {
         var result = Array(repeating: 1, count: shape.count)
         var running = 1
         for axis in shape.indices.reversed() {
             result[axis] = running
-            running *= shape[axis]
+            running = saturatingMultiply(running, shape[axis])
         }
         return result
     }
@@ -94,17 +96,13 @@ public struct DenseTensor<Scalar: TensorScalar>: Sendable, Hashable {
     /// physical memory (so that an absurd output shape throws instead of failing to allocate).
     /// - Throws: ``CNNKitError`` naming the parameter `shape`.
     public static func elementCount(of shape: [Int], parameter: String = "shape") throws -> Int {
-        var count = 1
-        for extent in shape {
-            guard extent >= 0 else {
-                throw CNNKitError.invalidArgument(parameter, value: "\(shape)", expected: "non-negative extents")
-            }
-            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else {
-                throw CNNKitError.invalidArgument(
-                    parameter, value: "\(shape)", expected: "an element count that fits in Int", kind: .overflow)
-            }
-            count = product
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw CNNKitError.invalidArgument(parameter, value: "\(shape)", expected: "non-negative extents")
+        }
+        // An empty tensor is recognised before any product of its extents is formed.
+        guard let count = checkedProduct(shape) else {
+            throw CNNKitError.invalidArgument(
+                parameter, value: "\(shape)", expected: "an element count that fits in Int", kind: .overflow)
         }
         let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
         guard !overflow, UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory else {

@@ -66,22 +66,31 @@ public struct WindowGeometry: Sendable, Hashable {
             let extent = try effectiveKernel(kernel[axis], dilation: dilations[axis], axis: axis)
             let length = inputSize[axis]
             let stride = strides[axis]
+            guard length >= 0 else {
+                throw CNNKitError.invalidArgument("input.shape", value: "spatial \(inputSize)", expected: "non-negative extents")
+            }
+            // Every sum below is checked: the length of an empty tensor's axis may be near Int.max, the dilated
+            // extent is below Int.max / 4, pads are at most 2^40, strides are unbounded.
+            let overflowValue = { "length \(length), dilated kernel \(extent), stride \(stride), pads \(padBegin[axis])+\(padEnd[axis]) on axis \(axis)" }
             switch autoPad {
             case .sameUpper, .sameLower:
                 output[axis] = ceilDivide(length, stride)
-                let total = max(0, (output[axis] - 1) * stride + extent - length)
+                // (out − 1)·s < L, so (out − 1)·s + ek − L ≤ ek: only the intermediate sum needs a check.
+                let reach = try added((output[axis] - 1) * stride, extent, "kernel_shape", overflowValue())
+                let total = max(0, reach - length)
                 let small = total / 2
                 padBegin[axis] = autoPad == .sameUpper ? small : total - small
                 padEnd[axis] = total - padBegin[axis]
             case .notSet, .valid:
                 if autoPad == .valid { padBegin[axis] = 0; padEnd[axis] = 0 }
-                let span = length + padBegin[axis] + padEnd[axis] - extent
+                let padded = try added(length, padBegin[axis] + padEnd[axis], "input.shape", overflowValue())
+                let span = padded - extent
                 var count = (ceilMode ? ceilDivide(span, stride) : floorDivide(span, stride)) + 1
-                if ceilMode, count > 0, (count - 1) * stride >= length + padBegin[axis] { count -= 1 }
+                if ceilMode, count > 0, saturatingMultiply(count - 1, stride) >= length + padBegin[axis] { count -= 1 }
                 guard count >= 0 else {
                     throw CNNKitError.invalidArgument(
                         "kernel_shape", value: "\(kernel) (dilated extent \(extent) on axis \(axis))",
-                        expected: "a window that fits the padded input of length \(length + padBegin[axis] + padEnd[axis]) (output length \(count) < 0)")
+                        expected: "a window that fits the padded input of length \(padded) (output length \(count) < 0)")
                 }
                 output[axis] = count
             }
@@ -101,9 +110,15 @@ public struct WindowGeometry: Sendable, Hashable {
         let (scaled, overflow) = (kernel - 1).multipliedReportingOverflow(by: dilation)
         // Bounded well below Int.max so that later sums with lengths and pads cannot overflow.
         guard !overflow, scaled < Int.max / 4 else {
+            // Blame the attribute that is actually out of range: the kernel alone when the dilation is 1.
+            if dilation == 1 || kernel - 1 >= Int.max / 4 {
+                throw CNNKitError.invalidArgument(
+                    "kernel_shape", value: "\(kernel) on axis \(axis)" + (dilation == 1 ? "" : " (dilation \(dilation))"),
+                    expected: "a kernel extent below \(Int.max / 4)", kind: .overflow)
+            }
             throw CNNKitError.invalidArgument(
                 "dilations", value: "\(dilation) with kernel \(kernel) on axis \(axis)",
-                expected: "dilation·(kernel−1) that fits in Int", kind: .overflow)
+                expected: "dilation·(kernel−1) below \(Int.max / 4)", kind: .overflow)
         }
         return scaled + 1
     }

@@ -1,4 +1,4 @@
-/// An image or tensor file that could not be read or written.
+/// An image or array file that could not be read or written.
 ///
 /// ``description`` is one line that names the file first, then the problem, e.g.
 /// `photo.png: truncated or corrupt PNG (unexpected end of data (the file is truncated))`.
@@ -9,17 +9,18 @@ public struct ImageIOError: Error, Sendable, Hashable, CustomStringConvertible {
         case missingFile
         /// The file exists but could not be read (permissions, a folder, an I/O error).
         case unreadable
-        /// The file is not in the format its extension says (not a PNG, not an `.npy` array).
+        /// The file is not in the format its extension says (not a PNG, not a JPEG, not an `.npy` array).
         case notRecognised
         /// The file is truncated or its contents are inconsistent.
         case corrupt
-        /// A valid file this reader does not handle (PNG bit depth 1/2/4, an `.npy` of another rank or dtype).
+        /// A valid file this reader does not handle (PNG bit depth 1/2/4, a CMYK JPEG, an `.npy` of another rank or
+        /// dtype).
         case unsupported
         /// The tensor cannot be stored in the requested format (e.g. 5 channels as PNG).
         case unrepresentable
         /// The output could not be written (missing or read-only folder, disk full).
         case unwritable
-        /// The file extension is neither `.png` nor `.npy`.
+        /// The file extension is not `.png`, `.jpg`, `.jpeg` or `.npy`.
         case unknownFormat
     }
 

@@ -5,9 +5,19 @@ extension ReferenceBackend {
     func convolution(_ problem: ConvolutionProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {
         let g = problem.geometry
         let rank = g.spatialRank
-        let inPlane = SpatialIndex(g.inputSize), outPlane = SpatialIndex(g.outputSize), kernel = SpatialIndex(g.kernel)
+        // Work proportional to the data: an empty output has nothing to compute; with no input channels per group
+        // (an empty input and weight, whose kernel may be huge) every output is the bias.
+        guard output.count > 0 else { return }
         let groupInputs = problem.inputChannels / problem.group
         let groupOutputs = problem.outputChannels / problem.group
+        guard groupInputs > 0 else {
+            let plane = output.count / (problem.batch * problem.outputChannels)
+            for index in 0..<output.count {
+                output.scalars[index] = problem.descriptor.activation.apply(bias?.scalars[(index / plane) % problem.outputChannels] ?? 0)
+            }
+            return
+        }
+        let inPlane = SpatialIndex(g.inputSize), outPlane = SpatialIndex(g.outputSize), kernel = SpatialIndex(g.kernel)
         let kernelPositions = kernel.all
         var o = Array(repeating: 0, count: rank), i = Array(repeating: 0, count: rank)
         for n in 0..<problem.batch {
@@ -41,7 +51,17 @@ extension ReferenceBackend {
     /// channel `g·M/G + mi`; positions outside the output are dropped; bias is added everywhere.
     func convTranspose(_ problem: ConvTransposeProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {
         let rank = problem.inputSize.count
-        let inPlane = SpatialIndex(problem.inputSize), outPlane = SpatialIndex(problem.outputSize)
+        // Work proportional to the data: an empty output has nothing to compute; an empty input (and weight, whose
+        // kernel may be huge) leaves only the bias.
+        guard output.count > 0 else { return }
+        let outPlane = SpatialIndex(problem.outputSize)
+        guard input.count > 0 else {
+            for index in 0..<output.count {
+                output.scalars[index] = bias?.scalars[(index / outPlane.count) % problem.outputChannels] ?? 0
+            }
+            return
+        }
+        let inPlane = SpatialIndex(problem.inputSize)
         let kernel = SpatialIndex(problem.kernel)
         let groupInputs = problem.inputChannels / problem.group
         let groupOutputs = problem.outputChannels / problem.group
@@ -80,6 +100,13 @@ extension ReferenceBackend {
     func col2im(_ problem: Col2ImProblem, input: Tensor, output: inout Tensor) {
         let g = problem.geometry
         let rank = g.spatialRank
+        // Work proportional to the data: no blocks (or no output) means an all-zero (or empty) image; the loops
+        // below would otherwise run over the batch, channels and kernel of an empty input.
+        guard output.count > 0 else { return }
+        guard input.count > 0 else {
+            for index in 0..<output.count { output.scalars[index] = 0 }
+            return
+        }
         let image = SpatialIndex(g.inputSize), blocks = SpatialIndex(g.outputSize), kernel = SpatialIndex(g.kernel)
         var sums = [Double](repeating: 0, count: output.count)
         var b = Array(repeating: 0, count: rank), k = Array(repeating: 0, count: rank), p = Array(repeating: 0, count: rank)

@@ -8,16 +8,18 @@ struct SpatialIndex {
     /// Number of positions.
     let count: Int
 
+    /// Strides of an empty space may saturate at `Int.max` (its extents can multiply past `Int`, see
+    /// `saturatingProduct`); `count` is exact (0) there, so no position is ever visited through them.
     init(_ extents: [Int]) {
         self.extents = extents
         var strides = Array(repeating: 1, count: extents.count)
         var running = 1
         for axis in extents.indices.reversed() {
             strides[axis] = running
-            running *= extents[axis]
+            running = saturatingMultiply(running, extents[axis])
         }
         self.strides = strides
-        self.count = running
+        self.count = extents.contains(0) ? 0 : running
     }
 
     /// Writes the multi-index of `flat` into `index`.

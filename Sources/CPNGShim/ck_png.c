@@ -218,9 +218,14 @@ int ck_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, uint32
     static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
                                        PNG_COLOR_TYPE_RGB_ALPHA};
     png_set_write_fn(png, context, ck_png_write_bytes, ck_png_flush);
-    // Run-length matching with libpng's adaptive row filters: on photos about 6x faster than zlib's default
-    // strategy at level 6, for files about 1% larger.
+    // Fast settings, measured on a 3840x2160 RGB photo (2 cores, libpng 1.6.39): zlib's run-length strategy
+    // (Z_RLE, which ignores the level; level 1 is set for clarity) and the Paeth row filter on every row encode in
+    // about 0.39 s, against 0.53 s with libpng's adaptive choice among all five filters (which picks Paeth on
+    // nearly every row of a photo: the file is the same size) and 2.6 s with libpng's defaults (level 6, filtered
+    // strategy), for a file 1.5% larger than the defaults'. Decoding such a file takes about 0.26 s either way.
+    png_set_compression_level(png, 1);
     png_set_compression_strategy(png, Z_RLE);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_PAETH);
     png_set_IHDR(png, info, width, height, 8, color_types[channels], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);

@@ -11,7 +11,7 @@ struct CNNKitCommand: ParsableCommand {
         abstract: "Convolution, pooling and resampling on images and float32 tensors (ONNX semantics), through any CNNKit backend.",
         subcommands: [
             FilterCommand.self, PoolCommand.self, ResizeCommand.self, FeaturesCommand.self, DemoCommand.self,
-            InfoCommand.self, ConformanceCommand.self, BenchCommand.self,
+            InfoCommand.self, ConformanceCommand.self, BenchCommand.self, TrainCommand.self,
         ]
     )
 }

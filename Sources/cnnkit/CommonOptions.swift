@@ -4,7 +4,7 @@ import CNNKitImageIO
 import Foundation
 
 /// A user-facing failure: one line that names the problem and the file (or option) at fault.
-struct CLIError: Error, CustomStringConvertible {
+struct CLIError: Error, CustomStringConvertible, Sendable {
     var message: String
     init(_ message: String) { self.message = message }
     var description: String { message }
@@ -22,7 +22,7 @@ struct CommonOptions: ParsableArguments {
         valueName: "n"))
     var threads: Int?
 
-    @Flag(help: "Print the wall time of each step (read, operator, write).")
+    @Flag(help: "Print the wall time of each step (read and decode, operator, encode and write).")
     var time = false
 
     /// The backend selection, after checking that a named backend is registered and applying `--threads`.
@@ -47,10 +47,43 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
-/// `--normalize`, for commands that write images.
+/// `--normalize` and `--quality`, for commands that write images.
 struct OutputOptions: ParsableArguments {
-    @Flag(help: "PNG output: stretch the min…max of the result to 0–255 (default: clamp [0, 1] to 0–255).")
+    @Flag(help: "PNG/JPEG output: stretch the min…max of the result to 0–255 (default: clamp [0, 1] to 0–255).")
     var normalize = false
+
+    @Option(help: ArgumentHelp("JPEG output quality, 1–100.", valueName: "q"))
+    var quality: Int = ImageIO.defaultJPEGQuality
+}
+
+/// `--quiet`, `--shard K/N` and `--skip-existing`, for commands that run over files and folders.
+struct BatchOptions: ParsableArguments {
+    @Flag(help: "Print nothing on success (errors and warnings still go to stderr).")
+    var quiet = false
+
+    @Option(help: ArgumentHelp(
+        "With an input folder: process only shard K of N (K = 0…N-1), the files whose name hashes to K mod N (64-bit FNV-1a of the file name: the same split on every machine and run).",
+        valueName: "K/N"))
+    var shard: String?
+
+    @Flag(help: "Skip inputs whose output file already exists (outputs are written atomically, so an existing one is complete): reruns resume.")
+    var skipExisting = false
+
+    /// What the folder options do, for the subcommands' help.
+    static let folderHelp = """
+        files are decoded, computed and encoded in an overlapping pipeline; --shard K/N takes the files whose name \
+        hashes to K mod N, so N machines can split a folder with no coordinator; --skip-existing resumes a run
+        """
+
+    /// `--shard` parsed, or nil without it.
+    /// - Throws: ``CLIError`` when it is not `K/N` with 0 ≤ K < N.
+    func parsedShard() throws(CLIError) -> Shard? {
+        guard let shard else { return nil }
+        guard let parsed = Shard(shard) else {
+            throw CLIError("--shard \(shard): expected K/N with whole numbers 0 <= K < N, e.g. 0/4 … 3/4")
+        }
+        return parsed
+    }
 }
 
 /// Wall-clock times of the named steps of one run.
@@ -81,31 +114,37 @@ func formatDuration(_ seconds: Double) -> String {
     return ms >= 10 ? String(format: "%.1f ms", ms) : String(format: "%.2f ms", ms)
 }
 
-/// Writing to standard error, and the progress bar of folder runs.
+/// Writing to standard output and error, and the progress bar of folder runs; safe from any thread (one lock
+/// keeps lines whole).
 enum Console {
     static let stderrIsTerminal = isatty(STDERR_FILENO) == 1
+    private static let lock = NSLock()
 
-    static func error(_ message: String) {
-        FileHandle.standardError.write(Data("cnnkit: error: \(message)\n".utf8))
+    private static func write(_ text: String, to handle: FileHandle) {
+        lock.withLock { handle.write(Data(text.utf8)) }
     }
 
-    static func note(_ message: String) {
-        FileHandle.standardError.write(Data("cnnkit: note: \(message)\n".utf8))
+    /// One line on standard output.
+    static func line(_ message: String) {
+        lock.withLock { FileHandle.standardOutput.write(Data("\(message)\n".utf8)) }
     }
+
+    static func error(_ message: String) { write("cnnkit: error: \(message)\n", to: .standardError) }
+
+    static func note(_ message: String) { write("cnnkit: note: \(message)\n", to: .standardError) }
 
     /// Redraws `[#####.....] 3/10 name` on the current terminal line.
     static func progress(_ done: Int, of total: Int, _ name: String) {
         guard stderrIsTerminal, total > 0 else { return }
         let width = 30, filled = width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let text = "\r\u{1B}[K[\(bar)] \(done)/\(total) \(name.prefix(40))"
-        FileHandle.standardError.write(Data(text.utf8))
+        write("\r\u{1B}[K[\(bar)] \(done)/\(total) \(name.prefix(40))", to: .standardError)
     }
 
     /// Clears the progress bar line.
     static func clearProgress() {
         guard stderrIsTerminal else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        write("\r\u{1B}[K", to: .standardError)
     }
 }
 

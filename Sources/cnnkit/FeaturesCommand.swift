@@ -66,11 +66,11 @@ struct FeaturesCommand: ParsableCommand {
             with its kernel's name above it (white = the 99.5th percentile). Grid: min(M, 4) columns; tiles W×H under a label band 9·s pixels high \
             (s = W/150 clamped to 1…3); 4-pixel gaps. Default bank: \(Kernels.defaultFeatureBank).
 
-            IN may be a folder (OUT is then a folder of .png sheets). \
+            IN may be a folder (OUT is then a folder of .png sheets; \(BatchOptions.folderHelp)). \
             Example: cnnkit features photo.png features.png --pool 2
             """)
 
-    @Argument(help: "Input image or folder (.png or .npy, one image).")
+    @Argument(help: "Input image or folder (.png, .jpg/.jpeg or .npy, one image).")
     var input: String
     @Argument(help: "Output contact sheet (.png), or a folder.")
     var output: String
@@ -80,6 +80,7 @@ struct FeaturesCommand: ParsableCommand {
     var kernels: String = Kernels.defaultFeatureBank
     @Option(help: "Max-pooling window and stride K (1 = no pooling).")
     var pool: Int = 2
+    @OptionGroup var batch: BatchOptions
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -87,7 +88,7 @@ struct FeaturesCommand: ParsableCommand {
             guard pool >= 1 else { throw CLIError("--pool \(pool): expected a window size >= 1 (input \(input))") }
             let bank = try Kernels.featureBank(kernels)
             let backend = try common.prepare()
-            try FileRunner(input: input, output: output, common: common, outputExtension: "png").run { image, inputPath, outputPath, clock in
+            try FileRunner(input: input, output: output, common: common, batch: batch, outputExtension: "png").run { image, inputPath, outputPath, clock in
                 guard (try? ImageFileFormat(path: outputPath)) == .png else {
                     throw CLIError("\(outputPath): features writes a PNG contact sheet; name the output .png")
                 }
@@ -96,7 +97,7 @@ struct FeaturesCommand: ParsableCommand {
                 }
                 let (maps, _) = try FeaturePipeline.run(image.tensor, bank: bank, pool: pool, backend: backend, clock: &clock)
                 let sheet = try clock.measure("contact sheet") { try ContactSheet.make(maps: maps, labels: bank.map(\.label)) }
-                try clock.measure("write") { try ImageIO.write(sheet, to: outputPath) }
+                return OutputImage(tensor: sheet)
             }
         }
     }

@@ -50,6 +50,7 @@ struct InfoCommand: ParsableCommand {
             print("OpenBLAS kernels: \(CBackend.blasCoreName) (used only by the im2col_gemm / gemm1x1 algorithms, which auto picks on CPUs without AVX2)")
             if let advice = CBackend.blasAdvice { print("  note: \(advice)") }
             print("libpng: \(PNGCodec.libraryVersion)")
+            print("JPEG: libjpeg-turbo through its TurboJPEG API (accurate integer IDCT; EXIF orientation applied on read)")
         }
     }
 

@@ -13,10 +13,10 @@ struct PoolCommand: ParsableCommand {
             the image). --ceil rounds the output size up (ONNX ceil_mode). --stochastic draws one element per \
             window with probability proportional to its positive value, reproducibly from SEED.
 
-            IN and OUT may be folders. Example: cnnkit pool photo.png small.png --max --kernel 2
+            IN and OUT may be folders (\(BatchOptions.folderHelp)). Example: cnnkit pool photo.jpg small.png --max --kernel 2
             """)
 
-    @Argument(help: "Input image or folder (.png or .npy).")
+    @Argument(help: "Input image or folder (.png, .jpg/.jpeg or .npy).")
     var input: String
     @Argument(help: "Output file or folder; the format follows the extension.")
     var output: String
@@ -37,6 +37,7 @@ struct PoolCommand: ParsableCommand {
     @Flag(help: "Round the output size up (ONNX ceil_mode = 1).")
     var ceil = false
     @OptionGroup var outputOptions: OutputOptions
+    @OptionGroup var batch: BatchOptions
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -57,16 +58,14 @@ struct PoolCommand: ParsableCommand {
             guard stride >= 1 else { throw CLIError("--stride \(stride): expected a stride >= 1 (input \(input))") }
             guard padding >= 0 else { throw CLIError("--padding \(padding): expected padding >= 0 (input \(input))") }
             let backend = try common.prepare()
-            try FileRunner(input: input, output: output, common: common).run { image, inputPath, outputPath, clock in
+            try FileRunner(input: input, output: output, common: common, batch: batch, quality: outputOptions.quality).run { image, inputPath, outputPath, clock in
                 let (result, used) = try clock.measure("pool") {
                     try ImageOperations.pool(
                         image.tensor, kind: kind, kernel: kernel, stride: stride, padding: padding, ceil: ceil, backend: backend)
                 }
                 clock.noteBackend(used)
                 try requireNonEmpty(result, input: image, inputPath: inputPath, what: "pooling with --kernel \(kernel)")
-                try clock.measure("write") {
-                    try ImageIO.write(result, to: outputPath, normalize: outputOptions.normalize, npyRank: image.storedRank)
-                }
+                return OutputImage(tensor: result, normalize: outputOptions.normalize, npyRank: image.storedRank)
             }
         }
     }

@@ -38,10 +38,10 @@ struct ResizeCommand: ParsableCommand {
             area is exact box averaging for integer factors: shrinking by k averages k×k blocks (average pooling, \
             kernel = stride = k; with --scale a remainder row/column is dropped), growing by k repeats each pixel.
 
-            IN and OUT may be folders. Example: cnnkit resize photo.png big.png --scale 2 --mode bicubic
+            IN and OUT may be folders (\(BatchOptions.folderHelp)). Example: cnnkit resize photo.jpg big.jpg --scale 2 --mode bicubic
             """)
 
-    @Argument(help: "Input image or folder (.png or .npy).")
+    @Argument(help: "Input image or folder (.png, .jpg/.jpeg or .npy).")
     var input: String
     @Argument(help: "Output file or folder; the format follows the extension.")
     var output: String
@@ -56,6 +56,7 @@ struct ResizeCommand: ParsableCommand {
     @Option(help: "half-pixel, align-corners, asymmetric or pytorch-half-pixel.")
     var coordinates: CoordinatesOption = .halfPixel
     @OptionGroup var outputOptions: OutputOptions
+    @OptionGroup var batch: BatchOptions
     @OptionGroup var common: CommonOptions
 
     /// `WxH` → (W, H), both >= 1.
@@ -83,7 +84,7 @@ struct ResizeCommand: ParsableCommand {
                 requested = parsed
             }
             let backend = try common.prepare()
-            try FileRunner(input: input, output: output, common: common).run { image, inputPath, outputPath, clock in
+            try FileRunner(input: input, output: output, common: common, batch: batch, quality: outputOptions.quality).run { image, inputPath, outputPath, clock in
                 let tensor = image.tensor
                 let (result, used): (Tensor, String)
                 if mode == .area {
@@ -100,9 +101,7 @@ struct ResizeCommand: ParsableCommand {
                 }
                 clock.noteBackend(used)
                 try requireNonEmpty(result, input: image, inputPath: inputPath, what: "the resized image")
-                try clock.measure("write") {
-                    try ImageIO.write(result, to: outputPath, normalize: outputOptions.normalize, npyRank: image.storedRank)
-                }
+                return OutputImage(tensor: result, normalize: outputOptions.normalize, npyRank: image.storedRank)
             }
         }
     }

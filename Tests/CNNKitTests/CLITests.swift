@@ -362,7 +362,7 @@ struct CLITests {
         try Tensor(shape: [6, 3, 1, 1], repeating: 1).writeNPY(to: URL(fileURLWithPath: six))
         try await expectFailure(["filter", CLI.photo, out, "--kernel", six], in: folder, mentions: [out, "6", "write .npy instead"])
         // An unknown output extension.
-        try await expectFailure(["filter", CLI.photo, folder.path("out.jpg"), "--kernel", "sobel"], in: folder, mentions: ["out.jpg", ".png or .npy"])
+        try await expectFailure(["filter", CLI.photo, folder.path("out.tiff"), "--kernel", "sobel"], in: folder, mentions: ["out.tiff", ".png, .jpg, .jpeg or .npy"])
     }
 
     @Test func anExistingOutputSurvivesAFailedRun() async throws {

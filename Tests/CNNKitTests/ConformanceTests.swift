@@ -19,7 +19,17 @@ enum Fixtures {
         .appendingPathComponent("Fixtures/conformance", isDirectory: true)
 
     /// Every fixture case folder; empty if discovery throws (``discoversEveryFixtureCase`` then fails).
-    static let cases: [FixtureCase] = ((try? ConformanceRunner.discover([root])) ?? []).map(FixtureCase.init)
+    static let allCases: [FixtureCase] = ((try? ConformanceRunner.discover([root])) ?? []).map(FixtureCase.init)
+
+    /// The forward case folders (every source but `gradients/`).
+    static let cases: [FixtureCase] = allCases.filter { !isGradientCase($0.folder) }
+
+    /// The backward (gradient) case folders, `gradients/`.
+    static let gradientCases: [FixtureCase] = allCases.filter { isGradientCase($0.folder) }
+
+    static func isGradientCase(_ folder: URL) -> Bool {
+        folder.deletingLastPathComponent().lastPathComponent == "gradients"
+    }
 
     /// The number of `case.json` files under the fixtures, counted independently of the runner.
     static func manifestCount() -> Int {
@@ -32,11 +42,41 @@ enum Fixtures {
 struct ConformanceFixtureTests {
     @Test func discoversEveryFixtureCase() throws {
         let folders = try ConformanceRunner.discover([Fixtures.root])
-        // 73 onnx-node + 206 onnxruntime-random cases (conformance README).
-        #expect(folders.count >= 279)
+        // 73 onnx-node + 206 onnxruntime-random forward cases and 148 gradient cases (conformance README).
+        #expect(folders.count >= 279 + 148)
         #expect(folders.count == Fixtures.manifestCount())
         #expect(folders.filter { $0.path.contains("/onnx-node/") }.count >= 73)
+        #expect(folders.filter(Fixtures.isGradientCase).count >= 148)
+        #expect(Fixtures.cases.count + Fixtures.gradientCases.count == folders.count)
         #expect(Set(folders).count == folders.count)
+    }
+
+    @Test("Gradient case passes on the reference backend", arguments: Fixtures.gradientCases)
+    func gradientPassesOnReference(_ fixture: FixtureCase) {
+        let result = ConformanceRunner.run(caseFolder: fixture.folder, backend: "reference")
+        #expect(result.mode == .backward)
+        #expect(result.passed, "\(result.message ?? "") (max abs \(result.maxAbsError ?? .nan), max rel \(result.maxRelError ?? .nan))")
+        #expect(!result.inputGrads.isEmpty, "no input gradient was compared")
+        #expect(!result.outputs.isEmpty, "the forward outputs were not compared")
+    }
+
+    /// Every gradient case lists X's gradient, Conv / ConvTranspose also W's (and B's when there is a bias).
+    @Test func gradientCasesCoverEveryDifferentiableInput() throws {
+        var ops: Set<String> = []
+        for fixture in Fixtures.gradientCases {
+            let testCase = try ConformanceCase.load(from: fixture.folder)
+            ops.insert(testCase.op)
+            let result = ConformanceRunner.run(caseFolder: fixture.folder, backend: "reference")
+            let slots = result.inputGrads.map(\.slot)
+            if testCase.op == "Conv" || testCase.op == "ConvTranspose" {
+                #expect(slots.starts(with: [0, 1]), "\(testCase.name): \(slots)")
+                #expect(slots.contains(2) == (testCase.inputs.count > 2 && testCase.inputs[2] != nil), "\(testCase.name)")
+            } else {
+                #expect(slots == [0], "\(testCase.name): \(slots)")
+            }
+        }
+        #expect(ops == ["AveragePool", "Conv", "ConvTranspose", "DepthToSpace", "GlobalAveragePool", "GlobalLpPool",
+                        "GlobalMaxPool", "LpPool", "MaxPool", "MaxUnpool", "Resize", "SpaceToDepth"])
     }
 
     @Test("Case passes on the reference backend", arguments: Fixtures.cases)
@@ -454,5 +494,143 @@ struct ONNXMappingTests {
         #expect(values["n"] == .null)
         #expect(values["b"] == .bool(true))
         #expect(values["o"] == .object(["k": .number(2.5)]))
+    }
+}
+
+// MARK: - Backward cases built in a temporary folder
+
+/// A backward 1×1 convolution case: X [1, 2, 2, 2], W [1, 2, 1, 1] = [1, 2], Y = x₀ + 2·x₁, dY = [1, 2, 3, 4];
+/// dX = [dY, 2·dY], dW = [Σ dY·x₀, Σ dY·x₁] = [30, 300].
+enum BackwardConvCase {
+    static let x = try! Tensor(shape: [1, 2, 2, 2], scalars: [1, 2, 3, 4, 10, 20, 30, 40])
+    static let w = try! Tensor(shape: [1, 2, 1, 1], scalars: [1, 2])
+    static let y = try! Tensor(shape: [1, 1, 2, 2], scalars: [21, 42, 63, 84])
+    static let dy = try! Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
+    static let dx = try! Tensor(shape: [1, 2, 2, 2], scalars: [1, 2, 3, 4, 2, 4, 6, 8])
+    static let dw = try! Tensor(shape: [1, 2, 1, 1], scalars: [30, 300])
+
+    static func entry(_ name: String, _ file: String, _ shape: [Int], dtype: String = "float32") -> String {
+        #"{"name": "\#(name)", "file": "\#(file)", "dtype": "\#(dtype)", "shape": \#(shape)}"#
+    }
+
+    static func manifest(
+        mode: String = #""backward""#, outputs: String? = nil, outputGrads: String? = nil, inputGrads: String? = nil,
+        extra: String = ""
+    ) -> String {
+        """
+        {"name": "conv_backward", "source": "test", "mode": \(mode), "op": "Conv", "domain": "", "opset": 22, "attributes": {},
+         "inputs": [\(entry("X", "input_0.npy", [1, 2, 2, 2])), \(entry("W", "input_1.npy", [1, 2, 1, 1])), null],
+         "outputs": \(outputs ?? "[" + entry("Y", "output_0.npy", [1, 1, 2, 2]) + "]"),
+         "output_grads": \(outputGrads ?? "[" + entry("Y_grad", "output_grad_0.npy", [1, 1, 2, 2]) + "]"),
+         "input_grads": \(inputGrads ?? "[" + entry("X_grad", "input_grad_0.npy", [1, 2, 2, 2]) + ", " + entry("W_grad", "input_grad_1.npy", [1, 2, 1, 1]) + ", null]"),
+         \(extra)
+         "tolerance": {"atol": 0.0001, "rtol": 0.0001}}
+        """
+    }
+
+    static func tensors(dx: Tensor = dx, dw: Tensor = dw, y: Tensor = y) -> [String: CaseTensor] {
+        ["input_0.npy": .float32(x), "input_1.npy": .float32(w), "output_0.npy": .float32(y),
+         "output_grad_0.npy": .float32(dy), "input_grad_0.npy": .float32(dx), "input_grad_1.npy": .float32(dw)]
+    }
+}
+
+@Suite("Conformance runner, backward cases")
+struct BackwardRunnerTests {
+    func run(_ manifest: String, _ tensors: [String: CaseTensor] = BackwardConvCase.tensors(), backend: BackendSelection = "reference") throws -> CaseResult {
+        let temp = try TemporaryFolder()
+        let folder = try temp.makeCase("case", manifest: manifest, tensors: tensors)
+        return ConformanceRunner.run(caseFolder: folder, backend: backend)
+    }
+
+    @Test func correctBackwardCasePasses() throws {
+        let result = try run(BackwardConvCase.manifest())
+        #expect(result.passed, "\(result.message ?? "")")
+        #expect(result.mode == .backward)
+        #expect(result.inputGrads.map(\.slot) == [0, 1])
+        #expect(result.outputs.count == 1)
+        #expect(result.maxAbsError == 0)
+    }
+
+    @Test func backwardCaseWithoutForwardOutputsPasses() throws {
+        let result = try run(BackwardConvCase.manifest(outputs: "[]"))
+        #expect(result.passed, "\(result.message ?? "")")
+        #expect(result.outputs.isEmpty)
+    }
+
+    @Test func wrongGradientFails() throws {
+        var dw = BackwardConvCase.dw
+        dw.scalars[1] = 301
+        let result = try run(BackwardConvCase.manifest(), BackwardConvCase.tensors(dw: dw))
+        #expect(!result.passed)
+        #expect(result.maxAbsError == 1)
+        #expect(result.message?.contains("input_grad 1 (W_grad): 1 of 2 elements differ") == true, "\(result.message ?? "")")
+    }
+
+    @Test func wrongForwardOutputFails() throws {
+        var y = BackwardConvCase.y
+        y.scalars[0] = 20
+        let result = try run(BackwardConvCase.manifest(), BackwardConvCase.tensors(y: y))
+        #expect(!result.passed)
+        #expect(result.message?.contains("output 0: 1 of 4 elements differ") == true, "\(result.message ?? "")")
+    }
+
+    /// The backward pass runs on any backend name, and an unknown one fails the case.
+    @Test(arguments: BackendRegistry.shared.names)
+    func runsOnEveryBackend(_ backend: String) throws {
+        let result = try run(BackwardConvCase.manifest(), backend: .named(backend))
+        #expect(result.passed, "\(backend): \(result.message ?? "")")
+        #expect(try !run(BackwardConvCase.manifest(), backend: "no-such-backend").passed)
+    }
+
+    /// Cases the runner cannot check fail, with a message saying why.
+    static let uncheckable: [(name: String, manifest: String, expectedText: String)] = [
+        ("unknown mode", BackwardConvCase.manifest(mode: #""double_backward""#), "unknown mode"),
+        ("unknown field", BackwardConvCase.manifest(extra: #""loss": "mean","#), "unknown field loss"),
+        ("gradients in a forward case", BackwardConvCase.manifest(mode: "null"), "gradients listed in a forward case"),
+        ("no input gradients", BackwardConvCase.manifest(inputGrads: "[null, null, null]"), "no input_grads"),
+        ("gradient of an absent bias", BackwardConvCase.manifest(inputGrads: "[" + BackwardConvCase.entry("X_grad", "input_grad_0.npy", [1, 2, 2, 2])
+            + ", null, " + BackwardConvCase.entry("B_grad", "input_grad_1.npy", [1, 2, 1, 1]) + "]"), "cannot compute input_grads[2]: input 2 is absent"),
+        ("more input gradients than inputs", BackwardConvCase.manifest(inputGrads: "[" + BackwardConvCase.entry("X_grad", "input_grad_0.npy", [1, 2, 2, 2])
+            + ", null, null, null]"), "input_grads has 4 entries for 3 input slots"),
+        ("gradient arriving at a second output", BackwardConvCase.manifest(outputGrads: "[" + BackwardConvCase.entry("Y_grad", "output_grad_0.npy", [1, 1, 2, 2])
+            + ", " + BackwardConvCase.entry("Z_grad", "output_grad_0.npy", [1, 1, 2, 2]) + "]"), "only output 0 (Y) carries a gradient"),
+        ("int64 gradient", BackwardConvCase.manifest(inputGrads: "[" + BackwardConvCase.entry("X_grad", "input_grad_0.npy", [1, 2, 2, 2], dtype: "int64")
+            + ", null, null]"), "input_grad_0.npy"),
+        ("missing gradient file", BackwardConvCase.manifest(inputGrads: "[" + BackwardConvCase.entry("X_grad", "missing.npy", [1, 2, 2, 2])
+            + ", null, null]"), "missing.npy"),
+        ("output gradient of the wrong shape", BackwardConvCase.manifest(outputGrads: "[" + BackwardConvCase.entry("Y_grad", "input_grad_0.npy", [1, 2, 2, 2])
+            + "]"), "outputGrad.shape"),
+    ]
+
+    @Test(arguments: uncheckable.indices)
+    func uncheckableCaseFails(_ index: Int) throws {
+        let (name, manifest, expectedText) = Self.uncheckable[index]
+        let result = try run(manifest)
+        #expect(!result.passed, "\(name)")
+        #expect(result.message?.contains(expectedText) == true, "\(name): \(result.message ?? "no message")")
+    }
+
+    /// A gradient for a shape-like input (Resize `scales`) cannot be computed, so the case fails.
+    @Test func gradientOfAShapeInputFails() throws {
+        let x = try Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
+        let scales = try Tensor(shape: [4], scalars: [1, 1, 2, 2])
+        let dy = try Tensor(shape: [1, 1, 4, 4], repeating: 1)
+        let manifest = """
+            {"name": "resize_scales_grad", "mode": "backward", "op": "Resize", "opset": 19, "attributes": {},
+             "inputs": [\(BackwardConvCase.entry("X", "input_0.npy", [1, 1, 2, 2])), null, \(BackwardConvCase.entry("scales", "input_2.npy", [4]))],
+             "outputs": [],
+             "output_grads": [\(BackwardConvCase.entry("Y_grad", "output_grad_0.npy", [1, 1, 4, 4]))],
+             "input_grads": [\(BackwardConvCase.entry("X_grad", "input_grad_0.npy", [1, 1, 2, 2])), null, \(BackwardConvCase.entry("s_grad", "input_2.npy", [4]))],
+             "tolerance": {"atol": 0.0001, "rtol": 0.0001}}
+            """
+        let result = try run(manifest, ["input_0.npy": .float32(x), "input_2.npy": .float32(scales),
+                                        "output_grad_0.npy": .float32(dy), "input_grad_0.npy": .float32(try Tensor(shape: [1, 1, 2, 2], repeating: 4))])
+        #expect(!result.passed)
+        #expect(result.message?.contains("cannot compute input_grads[2]: input 2 is not differentiable") == true, "\(result.message ?? "")")
+        // Without the scales gradient the same case passes (nearest ×2: each input element feeds 4 outputs).
+        let plain = manifest.replacingOccurrences(of: ", null, " + BackwardConvCase.entry("s_grad", "input_2.npy", [4]) + "]", with: ", null, null]")
+        let passed = try run(plain, ["input_0.npy": .float32(x), "input_2.npy": .float32(scales),
+                                     "output_grad_0.npy": .float32(dy), "input_grad_0.npy": .float32(try Tensor(shape: [1, 1, 2, 2], repeating: 4))])
+        #expect(passed.passed, "\(passed.message ?? "")")
     }
 }

@@ -2,24 +2,6 @@ import CNNKit
 import Foundation
 import Testing
 
-/// Normal(0, 1) values (Box–Muller) from a seeded stream.
-func normalTensor(_ shape: [Int], seed: UInt64) throws -> Tensor {
-    var generator = SeededGenerator(seed: seed)
-    let count = shape.reduce(1, *)
-    let values = (0..<count).map { _ -> Float in
-        let u = Double.random(in: Double.ulpOfOne..<1, using: &generator), v = Double.random(in: 0..<1, using: &generator)
-        return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
-    }
-    return try Tensor(shape: shape, scalars: values)
-}
-
-/// max |a − e| / max |e|.
-func relativeError(_ actual: [Float], _ expected: [Float]) -> Double {
-    let scale = expected.map { abs(Double($0)) }.max() ?? 0
-    let worst = zip(actual, expected).map { abs(Double($0) - Double($1)) }.max() ?? 0
-    return scale == 0 ? worst : worst / scale
-}
-
 @Suite("C backend convolution kernels on real layer shapes")
 struct ConvolutionKernelTests {
     /// Layers past the register tile in every direction: M, K and pixel tails, pads, strides, groups, batch 2.

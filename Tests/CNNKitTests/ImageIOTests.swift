@@ -85,6 +85,9 @@ struct ImageIOTests {
     @Test func formatFollowsTheExtension() throws {
         #expect(try ImageFileFormat(path: "a/b.PNG") == .png)
         #expect(try ImageFileFormat(path: "x.npy") == .npy)
-        #expect(throws: ImageIOError.self) { try ImageFileFormat(path: "x.jpeg") }
+        #expect(try ImageFileFormat(path: "x.jpeg") == .jpeg)
+        #expect { try ImageFileFormat(path: "x.tiff") } throws: { error in
+            (error as? ImageIOError)?.kind == .unknownFormat && "\(error)".contains(".png, .jpg, .jpeg or .npy")
+        }
     }
 }

@@ -96,9 +96,9 @@ public struct ConvolutionProblem: Sendable, Hashable, CustomStringConvertible {
     public var weightShape: [Int] { [outputChannels, inputChannels / group] + geometry.kernel }
     /// `[N, M, out…]`.
     public var outputShape: [Int] { [batch, outputChannels] + geometry.outputSize }
-    /// Multiply-accumulates of the direct algorithm: `N·M·Π(out)·(C/group)·Π(k)`.
+    /// Multiply-accumulates of the direct algorithm: `N·M·Π(out)·(C/group)·Π(k)` (`Int.max` when it does not fit).
     public var multiplyAccumulates: Int {
-        outputShape.reduce(1, *) * (inputChannels / group) * geometry.kernel.reduce(1, *)
+        saturatingProduct(outputShape + [inputChannels / group] + geometry.kernel)
     }
 
     /// Validates `descriptor` against the tensor shapes.
@@ -242,9 +242,9 @@ public struct ConvTransposeProblem: Sendable, Hashable, CustomStringConvertible 
     /// `[C, M/group, k…]`.
     public var weightShape: [Int] { [inputChannels, outputChannels / group] + kernel }
     public var outputShape: [Int] { [batch, outputChannels] + outputSize }
-    /// Multiply-accumulates: `N·C·Π(L)·(M/group)·Π(k)`.
+    /// Multiply-accumulates: `N·C·Π(L)·(M/group)·Π(k)` (`Int.max` when it does not fit).
     public var multiplyAccumulates: Int {
-        inputShape.reduce(1, *) * (outputChannels / group) * kernel.reduce(1, *)
+        saturatingProduct(inputShape + [outputChannels / group] + kernel)
     }
 
     /// Validates `descriptor` against the tensor shapes (ONNX ConvTranspose-11 output-size and padding rules).
@@ -253,7 +253,8 @@ public struct ConvTransposeProblem: Sendable, Hashable, CustomStringConvertible 
     ///   `output_shape` of the wrong length, a negative output length, bias shape ≠ `[M]`.
     public init(descriptor: ConvTransposeDescriptor, inputShape: [Int], weightShape: [Int], biasShape: [Int]? = nil) throws {
         let problemText = provisionalWindowProblem(
-            inputShape: inputShape, outputChannels: weightShape.count > 1 ? weightShape[1] * descriptor.group : nil,
+            inputShape: inputShape,
+            outputChannels: weightShape.count > 1 ? weightShape[1].multipliedReportingOverflow(by: descriptor.group).partialValue : nil,
             kernel: Array(weightShape.dropFirst(2)), strides: descriptor.strides, pads: descriptor.pads,
             dilations: descriptor.dilations, suffix: "_g\(descriptor.group)_deconv")
         try quotingProblem(problemText) {
@@ -304,6 +305,7 @@ public struct ConvTransposeProblem: Sendable, Hashable, CustomStringConvertible 
                     throw CNNKitError.invalidArgument("strides", value: "\(strides)", expected: "stride·(L−1) that fits in Int", kind: .overflow)
                 }
                 // Length before any padding is removed.
+                // scaled and extent are below Int.max / 4 and outputPadding at most 2^40: the sum fits.
                 let full = inputSize[axis] == 0 ? 0 : scaled + outputPadding[axis] + extent
                 var begin = pads[axis], end = pads[rank + axis]
                 if !requested.isEmpty {
@@ -311,7 +313,7 @@ public struct ConvTransposeProblem: Sendable, Hashable, CustomStringConvertible 
                     let half = floorDivide(total, 2)
                     if descriptor.autoPad == .sameUpper { begin = half; end = total - half } else { begin = total - half; end = half }
                 } else if descriptor.autoPad == .sameUpper || descriptor.autoPad == .sameLower {
-                    let total = max(0, full - inputSize[axis] * strides[axis])
+                    let total = max(0, full - saturatingMultiply(inputSize[axis], strides[axis]))
                     let half = total / 2
                     if descriptor.autoPad == .sameUpper { begin = half; end = total - half } else { begin = total - half; end = half }
                 } else if descriptor.autoPad == .valid {
@@ -331,7 +333,10 @@ public struct ConvTransposeProblem: Sendable, Hashable, CustomStringConvertible 
                 padBegin.append(begin); padEnd.append(end); outputSize.append(length)
             }
         }
-        let outputs = weightShape[1] * group
+        let outputs = try quotingProblem(problemText) {
+            // C = 0 lets any group divide it: M = weight.shape[1]·group must still fit.
+            try multiplied(weightShape[1], group, "group", "\(group) with weight.shape[1] = \(weightShape[1])")
+        }
         if let biasShape, biasShape != [outputs] {
             throw CNNKitError.shapeMismatch("bias.shape", value: "\(biasShape)", expected: "[\(outputs)] (one per output channel)")
                 .quoting(problemText)
@@ -395,7 +400,7 @@ public struct Col2ImProblem: Sendable, Hashable, CustomStringConvertible {
     public let geometry: WindowGeometry
 
     public var inputShape: [Int] {
-        [batch, channels * geometry.kernel.reduce(1, *), geometry.outputSize.reduce(1, *)]
+        [batch, saturatingProduct([channels] + geometry.kernel), saturatingProduct(geometry.outputSize)]
     }
     public var outputShape: [Int] { [batch, channels] + geometry.inputSize }
 

@@ -88,8 +88,8 @@ public struct PoolingProblem: Sendable, Hashable, CustomStringConvertible {
 
     public var inputShape: [Int] { [batch, channels] + geometry.inputSize }
     public var outputShape: [Int] { [batch, channels] + geometry.outputSize }
-    /// Window taps visited: `N·C·Π(out)·Π(k)`.
-    public var windowTaps: Int { outputShape.reduce(1, *) * geometry.kernel.reduce(1, *) }
+    /// Window taps visited: `N·C·Π(out)·Π(k)` (`Int.max` when it does not fit).
+    public var windowTaps: Int { saturatingProduct(outputShape + geometry.kernel) }
 
     /// - Throws: ``CNNKitError`` naming the parameter: input rank not 3–5, non-positive kernel/stride/dilation,
     ///   negative pads, a negative output length, `p` not finite and positive, column-major indices on a

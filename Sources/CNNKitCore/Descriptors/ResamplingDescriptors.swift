@@ -227,6 +227,58 @@ public struct ResizeProblem: Sendable, Hashable, CustomStringConvertible {
         self.roiEnd = roiEnd
     }
 
+    /// The input taps `(index, weight)` that output index `x` of `axis` reads, or `nil` where
+    /// `tf_crop_and_resize` maps it outside the input (it then takes ``ResizeDescriptor/extrapolationValue``); the
+    /// one definition of the filters that every backend uses.
+    ///
+    /// Nearest: one tap, ``NearestMode/round(_:)`` of the source coordinate. Linear (triangle) and cubic (Keys,
+    /// ``ResizeDescriptor/cubicCoefficientA``): the filter evaluated at `(i − x)·s'`, `s' = scale` when antialiasing
+    /// a downscale and 1 otherwise, over every `i` it reaches; zero weights dropped; `excludeOutside` drops taps
+    /// outside `[0, L)`; antialias and `excludeOutside` renormalise the weights to sum 1; indices clamped to the edge.
+    public func taps(axis: Int, outputIndex x: Int) -> [(index: Int, weight: Double)]? {
+        let d = descriptor
+        let length = inputShape[axis]
+        let coordinate = sourceCoordinate(axis: axis, outputIndex: x)
+        if d.coordinateTransformation == .tfCropAndResize && (coordinate < 0 || coordinate > Double(length - 1)) {
+            return nil
+        }
+        let clamp = { (i: Int) in min(max(i, 0), length - 1) }
+        if d.mode == .nearest {
+            return [(clamp(Int(d.nearestMode.round(coordinate))), 1)]
+        }
+        let support = d.mode == .linear ? 1.0 : 2.0
+        let filterScale = d.antialias ? min(scales[axis], 1) : 1
+        let radius = support / filterScale
+        // Far outside the input every tap clamps to an edge: keep the loop bounds representable.
+        let far = Double(length) + radius + 2
+        let first = Int(max(-far, (coordinate - radius).rounded(.down)))
+        let last = Int(min(far, (coordinate + radius).rounded(.up)))
+        var taps: [(index: Int, weight: Double)] = []
+        if first <= last {
+            for i in first...last {
+                let weight = filterWeight((Double(i) - coordinate) * filterScale)
+                guard weight != 0 else { continue }
+                if d.excludeOutside && (i < 0 || i >= length) { continue }
+                taps.append((i, weight))
+            }
+        }
+        if d.antialias || d.excludeOutside {
+            let total = taps.reduce(0) { $0 + $1.weight }
+            if total != 0 { taps = taps.map { ($0.index, $0.weight / total) } }
+        }
+        return taps.map { (clamp($0.index), $0.weight) }
+    }
+
+    /// Triangle filter (linear) or Keys cubic convolution kernel with coefficient `a`.
+    private func filterWeight(_ u: Double) -> Double {
+        let t = abs(u)
+        if descriptor.mode == .linear { return max(0, 1 - t) }
+        let a = Double(descriptor.cubicCoefficientA)
+        if t <= 1 { return ((a + 2) * t - (a + 3)) * t * t + 1 }
+        if t < 2 { return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a }
+        return 0
+    }
+
     /// The input coordinate that output index `x` of `axis` maps to (``CoordinateTransformation``); the one
     /// definition every backend uses.
     public func sourceCoordinate(axis: Int, outputIndex x: Int) -> Double {
@@ -331,7 +383,9 @@ public struct PixelShuffleProblem: Sendable, Hashable, CustomStringConvertible {
                 guard h % b == 0, w % b == 0 else {
                     throw CNNKitError.shapeMismatch("input.shape", value: "\(inputShape)", expected: "H and W multiples of blocksize \(b)")
                 }
-                shape = [n, c * b * b, h / b, w / b]
+                // C may be near Int.max in an empty tensor (H or W = 0): C·b² must still fit.
+                let depth = try multiplied(c, b * b, "blocksize", "\(b) with C = \(c) (C·blocksize²)")
+                shape = [n, depth, h / b, w / b]
             }
             _ = try Tensor.elementCount(of: shape, parameter: "output.shape")
             return shape
@@ -399,7 +453,11 @@ public struct MaxUnpoolProblem: Sendable, Hashable, CustomStringConvertible {
             var space = Array(inputShape[0..<2])
             for axis in 0..<rank {
                 let length = inputShape[2 + axis]
-                let extent = length == 0 ? 0 : (length - 1) * strides[axis] + kernel[axis] - pads[axis] - pads[rank + axis]
+                // The length of an empty tensor's axis may be near Int.max: (L − 1)·s + k is checked.
+                let reach = length == 0 ? 0 : try added(
+                    try multiplied(length - 1, strides[axis], "strides", "\(strides) with input length \(length) on axis \(axis)"),
+                    kernel[axis], "kernel_shape", "\(kernel) with input length \(length) on axis \(axis)")
+                let extent = length == 0 ? 0 : reach - pads[axis] - pads[rank + axis]
                 guard extent >= 0 else {
                     throw CNNKitError.invalidArgument("pads", value: "\(pads)", expected: "default output length >= 0 on axis \(axis) (got \(extent))")
                 }
