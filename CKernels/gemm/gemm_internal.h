@@ -60,4 +60,35 @@ const ck_gemm_ukernels *ck_gemm_ukernels_avx2_f32(void);
 const ck_gemm_ukernels *ck_gemm_ukernels_avx512_f32(void);
 #endif
 
+// ---- the transposed orientation (layers with few output positions) -------------------------------------------
+// Yᵀ[P, M] = Bᵀ[P, K] · Wᵀ[K, M]: a tile is NP output positions × nv vectors of consecutive output channels. A is
+// a packed weight panel, K-major with lda = nv·VL floats per k (a[k·lda + c]); B element (k, pixel j) is
+// b[off[k] + poff[j]], broadcast. Only valid positions are listed (no junk columns). The terms of every element are
+// added in k order from the bias, one FMA each, exactly as the M × N kernels above do, so both orientations give the
+// same bits. A K range may be split over several calls: partial sums go through `buf` ([NP][nv·VL] floats).
+enum {
+    CK_GEMMT_LOAD = 1,   // start from buf instead of the bias
+    CK_GEMMT_FINAL = 2,  // clamp and store into y; otherwise store the partial sums into buf
+};
+typedef struct ck_gemmt_store {
+    const float *bias;  // bias of the tile's first channel, or NULL
+    float lo, hi;
+    float *y;           // y of (first channel, first position): element (c, j) goes to y[c·ldc + j]
+    int64_t ldc;
+    int64_t nch;        // valid channels of the tile (≤ nv·VL); the others are padding, never stored
+} ck_gemmt_store;
+typedef void (*ck_gemmt_ukernel_f32)(int64_t kc, const float *a, const float *b, const int32_t *off,
+                                     const int32_t *poff, float *buf, int mode, const ck_gemmt_store *st);
+#define CK_GEMMT_NV_LIMIT 4
+#define CK_GEMMT_NP_LIMIT 6
+typedef struct ck_gemmt_ukernels {
+    int isa;
+    int vl, nv_max, np_max;  // vector length (floats), vectors per tile, positions per tile
+    ck_gemmt_ukernel_f32 fn[CK_GEMMT_NV_LIMIT + 1][CK_GEMMT_NP_LIMIT + 1];  // fn[nv][np]
+} ck_gemmt_ukernels;
+#if defined(__x86_64__)
+const ck_gemmt_ukernels *ck_gemmt_ukernels_avx2_f32(void);
+const ck_gemmt_ukernels *ck_gemmt_ukernels_avx512_f32(void);
+#endif
+
 #endif

@@ -128,7 +128,8 @@ CK_POOL_AVX2 static void max_row_item(const ck_prow_args *A, int64_t item, int64
 int ck_maxpool_rows_avx2(const ck_prow_args *A, int threads) {
     const int64_t items = ck_prow_items(A->d);
     const int team = ck_prow_team(A->d, threads);
-    const int64_t chunk = ck_chunk(items, team), nrows = A->d->g.kernel[0] * A->d->g.kernel[1];
+    const int64_t chunk = ck_chunk(items, team), nrows = ck_prow_max_rows(&A->d->g);
+    if (nrows < 0) return CK_ERR_NOMEM;
     int failed = 0;
     int64_t next = 0;
 #pragma omp parallel num_threads(team)

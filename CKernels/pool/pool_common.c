@@ -55,18 +55,19 @@ void ck_max_row_exact(const ck_prow_args *A, int64_t item) {
     const int64_t OH = g->out[1], OD = g->out[0], OW = g->out[2], IH = g->in[1], IW = g->in[2];
     const int64_t IS = ck_prod3(g->in), oh = item % OH, od = (item / OH) % OD, plane = item / (OH * OD);
     const float *xp = A->x + plane * IS;
+    int64_t d0, d1, h0, h1;  // only the taps inside the input: a huge window costs nothing
+    ck_tap_range(od, g->stride[0], g->pad[0], g->kernel[0], g->dilation[0], g->in[0], &d0, &d1);
+    ck_tap_range(oh, g->stride[1], g->pad[1], g->kernel[1], g->dilation[1], IH, &h0, &h1);
     for (int64_t ow = 0; ow < OW; ow++) {
         float m = -INFINITY;
-        int64_t best = -1;
-        for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+        int64_t best = -1, w0, w1;
+        ck_tap_range(ow, g->stride[2], g->pad[2], g->kernel[2], g->dilation[2], IW, &w0, &w1);
+        for (int64_t kd = d0; kd < d1; kd++) {
             const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
-            if (id < 0 || id >= g->in[0]) continue;
-            for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+            for (int64_t kh = h0; kh < h1; kh++) {
                 const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
-                if (ih < 0 || ih >= IH) continue;
-                for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
+                for (int64_t kw = w0; kw < w1; kw++) {
                     const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];
-                    if (iw < 0 || iw >= IW) continue;
                     const float v = xp[(id * IH + ih) * IW + iw];
                     const int64_t flat = plane * IS + (d->column_major ? ih + iw * IH : (id * IH + ih) * IW + iw);
                     if (best < 0) best = flat;  // the first tap inside the input

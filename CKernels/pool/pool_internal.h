@@ -88,21 +88,36 @@ static inline uint64_t ck_prow_lanes(int64_t c, int64_t lim, int64_t IW) {
 
 /// Whether the row kernels take this window (with_idx: max with indices; sum: average / Lp with f <= 2).
 int ck_prow_supported(const ck_pool_desc *d, int with_idx, int sum);
+/// Taps k in [*k0, *k1) of one axis, k < K, whose coordinate o*s - pad + k*d lies in [0, n) (empty when *k1 <= *k0).
+/// Computed, not searched: a window far larger than the input costs nothing (coordinates are < 2^62, see
+/// ck_window_check).
+static inline void ck_tap_range(int64_t o, int64_t s, int64_t pad, int64_t K, int64_t d, int64_t n, int64_t *k0,
+                                int64_t *k1) {
+    const int64_t base = o * s - pad;
+    *k0 = base >= 0 ? 0 : (-base + d - 1) / d;
+    *k1 = n - base <= 0 ? 0 : ck_min(K, (n - 1 - base) / d + 1);
+}
 /// Input rows of output row (od, oh) inside the input, in (kd, kh) order: their offsets within the plane
-/// (rowoff) and h coordinates (rih); returns how many (at most KD·KH).
+/// (rowoff) and h coordinates (rih); returns how many (at most ck_prow_max_rows).
 static inline int64_t ck_prow_rows(const ck_window *g, int64_t od, int64_t oh, int64_t *rowoff, int64_t *rih) {
-    int64_t n = 0;
-    for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+    int64_t n = 0, d0, d1, h0, h1;
+    ck_tap_range(od, g->stride[0], g->pad[0], g->kernel[0], g->dilation[0], g->in[0], &d0, &d1);
+    ck_tap_range(oh, g->stride[1], g->pad[1], g->kernel[1], g->dilation[1], g->in[1], &h0, &h1);
+    for (int64_t kd = d0; kd < d1; kd++) {
         const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
-        if (id < 0 || id >= g->in[0]) continue;
-        for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+        for (int64_t kh = h0; kh < h1; kh++) {
             const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
-            if (ih < 0 || ih >= g->in[1]) continue;
             rowoff[n] = (id * g->in[1] + ih) * g->in[2];
             rih[n++] = ih;
         }
     }
     return n;
+}
+/// Most rows ck_prow_rows returns (min(KD, ID) · min(KH, IH), at least 1), or -1 when that is too many for a
+/// per-thread buffer (the caller declines with CK_ERR_NOMEM).
+static inline int64_t ck_prow_max_rows(const ck_window *g) {
+    const int64_t n = ck_mul(ck_min(g->kernel[0], g->in[0]), ck_min(g->kernel[1], g->in[1]));
+    return n < 0 || n > ((int64_t)1 << 32) ? -1 : ck_max(1, n);
 }
 /// Output row `item` of max pooling by the old exact rules (row-major taps, PICK), one column at a time.
 void ck_max_row_exact(const ck_prow_args *A, int64_t item);

@@ -90,7 +90,9 @@ int ck_resize_ring_avx2(const ck_resize_job *J, int threads);
                         key[n] = ad->index[od * ad->taps + td] * IH + ah->index[oh * ah->taps + th];               \
                         wk[n++] = w;                                                                                \
                     }                                                                                               \
-                if (n == 1 && wk[0] == 1.0f) {                                                                      \
+                if (n == 0) { /* every (d, h) weight is zero: a zero row, as the portable path (no rows to blend) */ \
+                    for (int64_t i = 0; i < OW; i++) dst[i] = 0.0f;                                                 \
+                } else if (n == 1 && wk[0] == 1.0f) {                                                               \
                     if (tab->identity) memcpy(dst, xp + key[0] * IW, sizeof(float) * (size_t)OW);                 \
                     else HROW(tab, 0, xp + key[0] * IW, dst, OW);                                                  \
                 } else if (tab->identity) {                                                                         \
@@ -116,8 +118,7 @@ int ck_resize_ring_avx2(const ck_resize_job *J, int threads);
                         HROW(tab, 0, xp + key[i] * IW, ring + s * padded, padded);                                 \
                         tag[J->ring] = s = (s + 1) % J->ring;                                                       \
                     }                                                                                               \
-                    if (n == 0) for (int64_t i = 0; i < OW; i++) dst[i] = 0.0f;                                    \
-                    else VBLEND(rows, wk, n, dst, OW);                                                              \
+                    VBLEND(rows, wk, n, dst, OW);                                                                   \
                 }                                                                                                   \
             }                                                                                                       \
             if (aw->outside)                                                                                        \

@@ -42,12 +42,6 @@ private func checkMaxPool(_ problem: PoolingProblem, sourceLocation: SourceLocat
 
 @Suite("C backend")
 struct CBackendTests {
-    @Test("Conformance case passes on the C backend", arguments: Fixtures.cases)
-    func conformance(_ fixture: FixtureCase) {
-        let result = ConformanceRunner.run(caseFolder: fixture.folder, backend: "c")
-        #expect(result.passed, "\(result.message ?? "") (max abs \(result.maxAbsError ?? .nan), max rel \(result.maxRelError ?? .nan))")
-    }
-
     @Test func algorithmListMatchesTheSwiftEnum() {
         let named = CBackend.ConvolutionAlgorithm.allCases.filter { $0 != .automatic }.map(\.rawValue)
         #expect(CBackend().convolutionAlgorithms == named)

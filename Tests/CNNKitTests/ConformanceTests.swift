@@ -51,9 +51,10 @@ struct ConformanceFixtureTests {
         #expect(Set(folders).count == folders.count)
     }
 
-    @Test("Gradient case passes on the reference backend", arguments: Fixtures.gradientCases)
-    func gradientPassesOnReference(_ fixture: FixtureCase) {
-        let result = ConformanceRunner.run(caseFolder: fixture.folder, backend: "reference")
+    /// Every registered backend runs every gradient case: a new backend is conformance-tested by registering it.
+    @Test("Gradient case passes on every registered backend", arguments: Fixtures.gradientCases, allBackends)
+    func gradientPassesOnEveryBackend(_ fixture: FixtureCase, backend: String) {
+        let result = ConformanceRunner.run(caseFolder: fixture.folder, backend: .named(backend))
         #expect(result.mode == .backward)
         #expect(result.passed, "\(result.message ?? "") (max abs \(result.maxAbsError ?? .nan), max rel \(result.maxRelError ?? .nan))")
         #expect(!result.inputGrads.isEmpty, "no input gradient was compared")
@@ -79,9 +80,10 @@ struct ConformanceFixtureTests {
                         "GlobalMaxPool", "LpPool", "MaxPool", "MaxUnpool", "Resize", "SpaceToDepth"])
     }
 
-    @Test("Case passes on the reference backend", arguments: Fixtures.cases)
-    func passesOnReference(_ fixture: FixtureCase) {
-        let result = ConformanceRunner.run(caseFolder: fixture.folder, backend: "reference")
+    /// Every registered backend runs every forward case: a new backend is conformance-tested by registering it.
+    @Test("Case passes on every registered backend", arguments: Fixtures.cases, allBackends)
+    func passesOnEveryBackend(_ fixture: FixtureCase, backend: String) {
+        let result = ConformanceRunner.run(caseFolder: fixture.folder, backend: .named(backend))
         #expect(result.passed, "\(result.message ?? "") (max abs \(result.maxAbsError ?? .nan), max rel \(result.maxRelError ?? .nan))")
         #expect(!result.outputs.isEmpty, "no output was compared")
     }
