@@ -6,6 +6,10 @@ int ck_rowplan_init(ck_rowplan *rp, const ck_window *g, int64_t owb) {
     rp->s = s; rp->d = d; rp->p = g->pad[2]; rp->KW = KW; rp->IW = g->in[2];
     rp->owb = owb = ck_max(1, ck_min(owb, g->out[2]));
     rp->plen = owb + (KW - 1) * d / s + 1;
+    // A window far wider than any row (a hostile kernel or dilation) would make the phase rows, and this table,
+    // gigabytes: decline instead (the callers return CK_ERR_NOMEM). Real layers are nowhere near.
+    rp->slot = NULL;
+    if (KW > CK_ROWPLAN_MAX_FLOATS || ck_mul(ck_min(KW, s), rp->plen) > CK_ROWPLAN_MAX_FLOATS) return CK_ERR_NOMEM;
     int64_t *buf = malloc(sizeof(int64_t) * 3 * (size_t)KW);
     if (!buf) return CK_ERR_NOMEM;
     rp->slot = buf; rp->shift = buf + KW; rp->phase = buf + 2 * KW;

@@ -21,6 +21,8 @@ typedef struct ck_rowplan {
 int ck_rowplan_init(ck_rowplan *rp, const ck_window *g, int64_t owb);
 void ck_rowplan_free(ck_rowplan *rp);
 /// Floats of row buffer one thread needs.
+/// Most floats of phase rows ck_rowplan_init accepts (64 MiB per thread); beyond it, it declines.
+enum { CK_ROWPLAN_MAX_FLOATS = 1 << 24 };
 static inline int64_t ck_rowplan_floats(const ck_rowplan *rp) {
     const int64_t n = ck_mul(rp->nslots, rp->plen);
     return n < 0 ? INT64_MAX / 8 : ck_max(1, n);  // an impossible size makes the allocation fail cleanly

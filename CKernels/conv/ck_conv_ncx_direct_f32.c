@@ -106,8 +106,21 @@ static void row_items(const ck_conv_desc *d, ck_dconv_rows *A) {
     A->items = d->batch * d->out_channels * g->out[0] * A->rblocks * A->cblocks;
 }
 
+/// The descriptor the row kernels run: d itself, or, when the input holds no row at all (ID, IH or Cg zero, so x is
+/// empty whatever IW says), d with IW = 0. Every load then reads 0 either way (the zero row, or a masked-off column),
+/// so the results are the same, but the zero row no longer follows a huge IW and dilation: it is at most the
+/// input's own row plus margins (ck_dconv_zeros), never gigabytes for an empty tensor.
+static const ck_conv_desc *rows_desc(const ck_conv_desc *d, ck_conv_desc *tmp) {
+    if (d->g.in[0] && d->g.in[1] && d->in_channels) return d;
+    *tmp = *d;
+    tmp->g.in[2] = 0;
+    return tmp;
+}
+
 static int run_rows(const ck_conv_desc *d, const float *x, const float *wt, const float *bias, float *y, int team,
                     int isa) {
+    ck_conv_desc tmp;
+    d = rows_desc(d, &tmp);
     ck_dconv_rows A = {.d = d, .x = x, .w = wt, .bias = bias, .y = y};
     row_items(d, &A);
     float *zeros = calloc((size_t)ck_dconv_zeros(&A), sizeof(float));
@@ -152,8 +165,9 @@ int64_t ck_conv_ncx_direct_workspace_f32(const ck_conv_desc *d, int threads) {
     const int team = ck_team_for(threads, ck_work3(y, d->in_channels / d->groups, ck_prod3(g->kernel)));
     const int64_t flip = d->flip ? 4 * ck_mul3(d->out_channels, d->in_channels / d->groups, ck_prod3(g->kernel)) : 0;
     // The most any variant allocates: the row kernels' zero row, or the plain C paths' buffers.
-    ck_dconv_rows A = {.d = d};
-    row_items(d, &A);
+    ck_conv_desc tmp;
+    ck_dconv_rows A = {.d = rows_desc(d, &tmp)};
+    row_items(A.d, &A);
     const int64_t rows = ck_dconv_rows_supported(d) ? flip + 4 * ck_dconv_zeros(&A) : 0;
     ck_plane_plan pp;
     if (ck_plane_plan_init(&pp, g, Mg, PLANE_FLOATS)) {

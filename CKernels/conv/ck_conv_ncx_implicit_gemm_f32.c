@@ -18,6 +18,14 @@
 //
 // Weights are packed once into [K][mr] panels per (group, M-block); M-blocks split Mg evenly into blocks of at
 // most mr_max rows (64 rows with mr_max 12: 11, 11, 11, 11, 10, 10), so every block runs a full-width tile.
+//
+// Transposed orientation (tmode): for few output positions, junk columns and strip rounding can waste a large share of
+// the FMAs (a 7×7 output: 49 valid of 64 computed columns). When the whole output is one band and the cost model in
+// prepare says so, Yᵀ [P, Mg] = Bᵀ [P, K] · Wᵀ [K, Mg] runs instead (gemm_internal.h, "transposed orientation"):
+// tiles of up to 6 valid positions (poff: plane offset of each) × one weight panel of up to 64 (AVX-512) / 16 (AVX2)
+// channels, packed K-major at prepare time; items (image·group, position group, panel), K walked in chunks whose
+// panel slice stays in L2. Each output is still bias + Σ_k in k order, one FMA per term: the same bits as the strip
+// orientation, for every thread count.
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -29,6 +37,10 @@ enum {
     BAND_FLOATS = 512 << 10,   // planes of one unit (2 MiB)
     STAGE_FLOATS = 512 << 10,  // planes of one stage: what a run allocates besides packed weights
     MIN_ITEMS = 24,            // GEMM items per unit, where it has strips enough
+    MIN_TITEMS = 8,            // transposed orientation: items per unit, where it has tiles enough
+    TG_MAX = 24,               // transposed orientation: position tiles per item at most
+    TCOST_NUM = 20,            // transposed orientation when its FMAs · NUM < the other's · DEN (measured break-even ~0.94)
+    TCOST_DEN = 19,
 };
 
 struct ck_conv_gemm {
@@ -48,7 +60,15 @@ struct ck_conv_gemm {
     // GEMM items.
     int64_t nstrips, sg, nsg, nmb, ipu;
     int32_t *off;              // K entries
-    float *packed;             // M·K floats or NULL
+    // Transposed orientation (tmode = 1, see the header comment): panels of up to W channels, tiles of positions.
+    const ck_gemmt_ukernels *tk;
+    int tmode;
+    int64_t W, Mpad, npanels;  // panel width (vl·nv_max), Mg rounded up to vl, panels per group
+    int64_t ntiles, tg, npg;   // position tiles per unit, tiles per group, groups
+    int64_t kc, nkc;           // K chunk (its panel slice stays in L2) and chunks
+    int32_t *poff;             // P entries: plane offset of each valid output position
+    int64_t pack_floats;       // packed weights: M·K (tmode 0) or G·Mpad·K
+    float *packed;             // pack_floats floats or NULL
     int64_t bytes;             // what the plan holds
 };
 
@@ -75,6 +95,29 @@ static void pack_panels(const ck_conv_gemm *p, const float *w, float *dst, int64
                 panel[k * mr + i] = src[i * K + ks];
             }
     }
+}
+
+/// Transposed orientation: packs the channel panels [first, last) (panel = group·npanels + index) K-major with
+/// lda = its width floats per k, zero rows for the padding channels.
+static void pack_tpanels(const ck_conv_gemm *p, const float *w, float *dst, int64_t first, int64_t last) {
+    const int64_t K = p->K, KK = p->KK, vl = p->tk->vl;
+    for (int64_t pi = first; pi < last; pi++) {
+        const int64_t g = pi / p->npanels, c0 = pi % p->npanels * p->W;
+        const int64_t nch = ck_min(p->W, p->Mg - c0), wd = ck_min(p->W, (nch + vl - 1) / vl * vl);
+        const float *src = w + (g * p->Mg + c0) * K;
+        float *panel = dst + (g * p->Mpad + c0) * K;
+        for (int64_t k = 0; k < K; k++) {
+            const int64_t ks = p->d.flip ? k - k % KK + (KK - 1 - k % KK) : k;
+            for (int64_t i = 0; i < wd; i++) panel[k * wd + i] = i < nch ? src[i * K + ks] : 0.0f;
+        }
+    }
+}
+
+static void pack_any(const ck_conv_gemm *p, const float *w, float *dst, int64_t pi) {
+    if (p->tmode)
+        pack_tpanels(p, w, dst, pi, pi + 1);
+    else
+        pack_panels(p, w, dst, pi, pi + 1);
 }
 
 /// Picks the band extents: the whole output if its planes fit BAND_FLOATS; else whole rows and planes but as many
@@ -111,6 +154,7 @@ void ck_conv_ncx_implicit_gemm_destroy_f32(ck_conv_gemm *p) {
     if (!p) return;
     for (int a = 0; a < 3; a++) free(p->res[a]);
     free(p->off);
+    free(p->poff);
     free(p->packed);
     free(p);
 }
@@ -221,15 +265,59 @@ int ck_conv_ncx_implicit_gemm_prepare_f32(const ck_conv_desc *d, int isa, int th
         p->ipu = p->nsg * p->nmb;
     }
 
-    p->bytes = (int64_t)sizeof *p + 4 * ck_max(1, K);
+    // The transposed orientation, for few positions and many channels: when the whole output is one band, every
+    // valid position is listed (no junk columns) and channels are padded only to whole vectors. Cost model: FMAs
+    // issued by each orientation, the transposed one charged TCOST_NUM / TCOST_DEN for its extra broadcast loads
+    // and scatters.
+    p->pack_floats = MK;
+#if defined(__x86_64__)
+    if (p->uk->isa >= CK_ISA_AVX512) p->tk = ck_gemmt_ukernels_avx512_f32();
+    else if (p->uk->isa >= CK_ISA_AVX2) p->tk = ck_gemmt_ukernels_avx2_f32();
+#endif
+    if (p->tk && P > 0 && Mg > 0 && ck_prod3(p->nband) == 1) {
+        const int64_t vl = p->tk->vl, W = vl * p->tk->nv_max, Mpad = (Mg + vl - 1) / vl * vl;
+        const int64_t old_cols = p->nstrips * NR, new_work = ck_mul(Mpad, P), old_work = ck_mul(Mg, old_cols);
+        if (Mg >= W && new_work > 0 && old_work > 0 && ck_mul(Mpad, P) <= INT32_MAX &&
+            ck_mul(new_work, TCOST_NUM) < ck_mul(old_work, TCOST_DEN) && ck_mul3(G, Mpad, K) >= 0) {
+            p->tmode = 1;
+            p->W = W, p->Mpad = Mpad, p->npanels = (Mg + W - 1) / W;
+            const int64_t np = p->tk->np_max;
+            p->ntiles = (P + np - 1) / np;
+            // Position groups: at most TG_MAX tiles (their partial sums live on the stack), and enough groups for
+            // MIN_TITEMS items per (image, group) where there are tiles enough.
+            p->npg = ck_max((p->ntiles + TG_MAX - 1) / TG_MAX, (MIN_TITEMS + p->npanels * G - 1) / (p->npanels * G));
+            p->npg = ck_min(p->npg, p->ntiles);
+            p->tg = (p->ntiles + p->npg - 1) / p->npg;
+            p->npg = (p->ntiles + p->tg - 1) / p->tg;
+            p->ipu = p->npg * p->npanels;
+            int64_t l1, l2;
+            ck_cache_sizes(&l1, &l2);
+            const int64_t kmax = ck_max(16, l2 / 4 / (4 * W));
+            p->nkc = (K + kmax - 1) / kmax;
+            p->kc = (K + p->nkc - 1) / p->nkc;
+            p->pack_floats = ck_mul3(G, Mpad, K);
+            p->poff = malloc(sizeof(int32_t) * (size_t)P);
+            if (!p->poff) goto nomem;
+            for (int64_t j = 0; j < P; j++) {
+                if (!p->copy) {
+                    p->poff[j] = (int32_t)j;
+                    continue;
+                }
+                const int64_t ow = j % g->out[2], oh = j / g->out[2] % g->out[1], od = j / (g->out[2] * g->out[1]);
+                p->poff[j] = (int32_t)((od * p->Q[1] + oh) * p->Q[2] + ow);
+            }
+        }
+    }
+
+    p->bytes = (int64_t)sizeof *p + 4 * ck_max(1, K) + (p->tmode ? 4 * P : 0);
     for (int a = 0; a < 3; a++) p->bytes += 8 * p->nr[a];
     if (w && MK) {
-        p->packed = malloc(sizeof(float) * (size_t)MK);
+        p->packed = malloc(sizeof(float) * (size_t)p->pack_floats);
         if (!p->packed) goto nomem;
-        p->bytes += 4 * MK;
-        const int64_t panels = G * p->nmb;
+        p->bytes += 4 * p->pack_floats;
+        const int64_t panels = G * (p->tmode ? p->npanels : p->nmb);
 #pragma omp parallel for num_threads(ck_team_for(threads, MK)) schedule(static)
-        for (int64_t pi = 0; pi < panels; pi++) pack_panels(p, w, p->packed, pi, pi + 1);
+        for (int64_t pi = 0; pi < panels; pi++) pack_any(p, w, p->packed, pi);
     }
     *out = p;
     return CK_OK;
@@ -257,7 +345,7 @@ int64_t ck_conv_ncx_implicit_gemm_workspace_f32(const ck_conv_gemm *p, int threa
     if (!p) return -1;
     const int64_t y = ck_mul3(p->d.batch, p->d.out_channels, p->P);
     if (y == 0 || p->K == 0) return 0;
-    const int64_t packing = weights_given || !p->packed ? 4 * p->d.out_channels * p->K : 0;
+    const int64_t packing = weights_given || !p->packed ? 4 * p->pack_floats : 0;
     (void)threads;  // the team shares one stage buffer, and tiles are stored straight into y
     const int64_t bytes = packing + 4 * stage_floats(p);
     return bytes ? bytes + 64 : 0;
@@ -348,6 +436,35 @@ static void run_item(const ck_conv_gemm *p, const float *x, const float *wp, con
     }
 }
 
+/// A transposed-orientation item: channel panel pn of position group pgi of unit u (stage-relative ui), K in
+/// chunks whose panel slice stays in L2 while the group's tiles walk it.
+static void run_titem(const ck_conv_gemm *p, const float *x, const float *wp, const float *bias, float *y,
+                      const float *stage, int64_t u, int64_t ui, int64_t pgi, int64_t pn) {
+    const ck_conv_desc *d = &p->d;
+    const int64_t K = p->K, P = p->P, vl = p->tk->vl, np_max = p->tk->np_max;
+    const int64_t n = u / d->groups, gi = u % d->groups;  // one band per (n, g)
+    const int64_t c0 = pn * p->W, nch = ck_min(p->W, p->Mg - c0), nv = (nch + vl - 1) / vl, wd = nv * vl;
+    const float *panel = wp + (gi * p->Mpad + c0) * K;
+    const float *base = p->copy ? stage + ui * p->unit_stride : x + (n * d->in_channels + gi * p->Cg) * P;
+    ck_gemmt_store st;
+    st.bias = bias ? bias + gi * p->Mg + c0 : NULL;
+    st.lo = p->lo, st.hi = p->hi, st.ldc = P, st.nch = nch;
+    float *yb = y + (n * d->out_channels + gi * p->Mg + c0) * P;
+    const int64_t q = P / p->ntiles, r = P % p->ntiles;
+    const int64_t t0 = pgi * p->tg, t1 = ck_min(p->ntiles, t0 + p->tg);
+    float buf[TG_MAX * CK_GEMMT_NP_LIMIT * 64];  // partial sums of the group (36 KiB), used when K has several chunks
+    for (int64_t kc0 = 0; kc0 < K; kc0 += p->kc) {
+        const int64_t kn = ck_min(p->kc, K - kc0);
+        const int mode = (kc0 ? CK_GEMMT_LOAD : 0) | (kc0 + kn == K ? CK_GEMMT_FINAL : 0);
+        for (int64_t t = t0; t < t1; t++) {
+            const int64_t j0 = t * q + ck_min(t, r), np = q + (t < r);
+            st.y = yb + j0;
+            p->tk->fn[nv][np](kn, panel + kc0 * wd, base, p->off + kc0, p->poff + j0,
+                              buf + (t - t0) * np_max * 64, mode, &st);
+        }
+    }
+}
+
 int ck_conv_ncx_implicit_gemm_run_f32(const ck_conv_gemm *p, const float *x, int64_t x_count, const float *w,
                                       int64_t w_count, const float *bias, float *y, int64_t y_count, int threads) {
     if (!p) return CK_ERR_ARGUMENT;
@@ -364,7 +481,7 @@ int ck_conv_ncx_implicit_gemm_run_f32(const ck_conv_gemm *p, const float *x, int
         return CK_OK;
     }
     const int team = run_team(p, threads);
-    const int64_t NR = p->uk->nr, sf = stage_floats(p), pack = w ? MK : 0;
+    const int64_t NR = p->uk->nr, sf = stage_floats(p), pack = w ? p->pack_floats : 0;
     float *ws = pack + sf ? malloc(sizeof(float) * (size_t)(pack + sf) + 64) : NULL;
     if (pack + sf && !ws) return CK_ERR_NOMEM;
     float *stage = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63), *packed = stage + sf;
@@ -376,13 +493,13 @@ int ck_conv_ncx_implicit_gemm_run_f32(const ck_conv_gemm *p, const float *x, int
         memset(stage + p->ups * p->unit_stride, 0, sizeof(float) * (size_t)NR);
     }
     int64_t next[2] = {0, 0};
-    const int64_t panels = d->groups * p->nmb, slices_per_unit = p->Cg * p->nph * p->Q[0];
+    const int64_t panels = d->groups * (p->tmode ? p->npanels : p->nmb), slices_per_unit = p->Cg * p->nph * p->Q[0];
 #pragma omp parallel num_threads(team)
     {
         const int tid = omp_get_thread_num();
         if (w) {
 #pragma omp for schedule(static)
-            for (int64_t pi = 0; pi < panels; pi++) pack_panels(p, w, packed, pi, pi + 1);
+            for (int64_t pi = 0; pi < panels; pi++) pack_any(p, w, packed, pi);
         }
         for (int64_t s = 0; s < p->stages; s++) {
             const int64_t u0 = s * p->ups, nu = ck_min(p->units, u0 + p->ups) - u0;
@@ -391,9 +508,16 @@ int ck_conv_ncx_implicit_gemm_run_f32(const ck_conv_gemm *p, const float *x, int
 #pragma omp for schedule(static)
                 for (int64_t r = 0; r < nu * slices_per_unit; r++) build_slice(p, x, u0, r, stage);
             }
-            CK_DYNAMIC_FOR(it, nu * p->ipu, 1, next[s & 1]) {
-                const int64_t ui = it / p->ipu, sgi = it % p->ipu / p->nmb, mb = it % p->nmb;
-                run_item(p, x, wp, bias, y, stage, u0 + ui, ui, sgi, mb);
+            if (p->tmode) {
+                CK_DYNAMIC_FOR(it, nu * p->ipu, 1, next[s & 1]) {
+                    const int64_t ui = it / p->ipu, pgi = it % p->ipu / p->npanels, pn = it % p->npanels;
+                    run_titem(p, x, wp, bias, y, stage, u0 + ui, ui, pgi, pn);
+                }
+            } else {
+                CK_DYNAMIC_FOR(it, nu * p->ipu, 1, next[s & 1]) {
+                    const int64_t ui = it / p->ipu, sgi = it % p->ipu / p->nmb, mb = it % p->nmb;
+                    run_item(p, x, wp, bias, y, stage, u0 + ui, ui, sgi, mb);
+                }
             }
             if (p->copy) {
 #pragma omp barrier

@@ -85,11 +85,9 @@ public enum MemoryBudget {
     /// `MemAvailable` from `/proc/meminfo` in bytes, or the physical memory when it cannot be read.
     public static func systemAvailable() -> Int {
         let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
-        guard let file = fopen("/proc/meminfo", "r") else { return physical }
-        defer { fclose(file) }
-        var line = [CChar](repeating: 0, count: 256)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(cString: line)
+        guard let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return physical }
+        for line in meminfo.split(separator: "\n") {
+            let text = String(line)
             guard text.hasPrefix("MemAvailable:") else { continue }
             let digits = text.dropFirst("MemAvailable:".count).filter(\.isNumber)
             guard let kib = Int(digits) else { return physical }

@@ -58,7 +58,8 @@ struct InfoCommand: ParsableCommand {
     /// so that `info` needs no compile-time knowledge of each backend; an enum setting lists its possible values.
     static func settings(of backend: any Backend) -> [String] {
         Mirror(reflecting: backend).children.compactMap { child in
-            guard let label = child.label, label != "name" else { return nil }
+            // isaLevel is the C enum behind CBackend.isa, printed readably on its own line.
+            guard let label = child.label, label != "name", label != "isaLevel" else { return nil }
             var text = "\(label): \(rawText(child.value))"
             if let type = type(of: child.value) as? any CaseIterable.Type {
                 text += " (one of \(caseNames(type).joined(separator: ", ")))"
