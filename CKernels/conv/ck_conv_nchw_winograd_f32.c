@@ -36,6 +36,31 @@ static const ck_wino_kernels *kernels_for(int isa) {
 
 static int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
+/// U[ξ] for filters mb..mb+width of input channel c of group gi, written to Ug[ξ·CP·MP + mi]. The filters of the
+/// panel are the vector lanes (their count is the ISA's panel width, at most CK_WINO_PANEL_MAX).
+enum { CK_WINO_PANEL_MAX = 128 };
+CK_HOT static void transform_panel(const struct ck_conv_winograd *p, const float *w, float *Ug, int64_t gi, int64_t mb,
+                                   int64_t width, int64_t c, const double G[6][3]) {
+    const ck_wino_geom *g = &p->g;
+    const int64_t C = g->C, CP = g->CP, MP = g->MP;
+    double f[9][CK_WINO_PANEL_MAX], t[6][3][CK_WINO_PANEL_MAX];
+    for (int64_t mi = 0; mi < width; mi++) {
+        const int64_t m = mb + mi;
+        const float *src = m < g->M && c < C ? w + ((gi * g->M + m) * C + c) * 9 : NULL;
+        for (int k = 0; k < 9; k++) f[k][mi] = src ? src[p->d.flip ? 8 - k : k] : 0.0;
+    }
+    for (int i = 0; i < 6; i++)
+        for (int b = 0; b < 3; b++)
+            for (int64_t mi = 0; mi < width; mi++)
+                t[i][b][mi] = G[i][0] * f[b][mi] + G[i][1] * f[3 + b][mi] + G[i][2] * f[6 + b][mi];
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) {
+            float *dst = Ug + (i * 6 + j) * CP * MP;
+            for (int64_t mi = 0; mi < width; mi++)
+                dst[mi] = (float)(t[i][0][mi] * G[j][0] + t[i][1][mi] * G[j][1] + t[i][2][mi] * G[j][2]);
+        }
+}
+
 /// U[ξ] = G g Gᵀ for one group (points 0, ±1, ±2, ∞), in double, packed into Cout panels (see the header).
 /// `w` is the group's [M, C, 3, 3] block; flip = true convolution.
 static void transform_weights(const struct ck_conv_winograd *p, const float *w, float *U, int team) {
@@ -46,29 +71,16 @@ static void transform_weights(const struct ck_conv_winograd *p, const float *w, 
                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                    {0, 0, 1}};
     const ck_wino_geom *g = &p->g;
-    const int64_t C = g->C, CP = g->CP, MP = g->MP, mblk = p->k->mblk, blocks = (MP + mblk - 1) / mblk;
-    // One item per (group, Cout panel, input channel): the panel's output channels are innermost, so each of the
-    // 36 transformed planes is written as one contiguous run of `width` floats (a per-filter scatter of 36
-    // strided stores cost 1.5x the whole Winograd forward pass on 64->64 layers).
+    const int64_t CP = g->CP, MP = g->MP, mblk = p->k->mblk, blocks = (MP + mblk - 1) / mblk;
+    // One item per (group, Cout panel, input channel), the panel's output channels innermost: each of the 36
+    // transformed planes is written as one contiguous run of `width` floats (a per-filter scatter of 36 strided
+    // stores cost 1.5x the whole forward pass on 64->64 layers), and the arithmetic runs across the panel's
+    // filters, so it vectorises (a backward pass transforms fresh weights on every run).
 #pragma omp parallel for num_threads(team) schedule(static)
     for (int64_t item = 0; item < p->d.groups * blocks * CP; item++) {
         const int64_t c = item % CP, mb = item / CP % blocks * mblk, gi = item / CP / blocks;
-        const int64_t width = ck_min(mblk, MP - mb);
-        float *Ug = U + gi * p->u_floats + mb * CP + c * width;
-        for (int64_t mi = 0; mi < width; mi++) {
-            const int64_t m = mb + mi;
-            double f[3][3] = {{0}}, t[6][3];
-            if (m < g->M && c < C) {
-                const float *src = w + ((gi * g->M + m) * C + c) * 9;
-                for (int a = 0; a < 3; a++)
-                    for (int b = 0; b < 3; b++) f[a][b] = p->d.flip ? src[(2 - a) * 3 + (2 - b)] : src[a * 3 + b];
-            }
-            for (int i = 0; i < 6; i++)
-                for (int b = 0; b < 3; b++) t[i][b] = G[i][0] * f[0][b] + G[i][1] * f[1][b] + G[i][2] * f[2][b];
-            for (int i = 0; i < 6; i++)
-                for (int j = 0; j < 6; j++)
-                    Ug[(i * 6 + j) * CP * MP + mi] = (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
-        }
+        transform_panel(p, w, U + gi * p->u_floats + mb * CP + c * ck_min(mblk, MP - mb), gi, mb,
+                        ck_min(mblk, MP - mb), c, G);
     }
 }
 
