@@ -300,12 +300,7 @@ public struct MaxUnpoolBackwardPlan: Sendable {
         let text = problem.description
         try requireShape(indices, problem.inputShape, "indices.shape", problem: text)
         try requireShape(outputGrad, problem.outputShape, "outputGrad.shape", problem: text)
-        let limit = Int64(problem.indexSpaceShape.reduce(1, *))
-        if let bad = indices.scalars.firstIndex(where: { $0 < 0 || $0 >= limit }) {
-            throw CNNKitError(
-                kind: .invalidArgument, parameter: "indices", value: "\(indices.scalars[bad]) at flat position \(bad)",
-                expected: "flat indices in 0..<\(limit) (the unpooled shape \(problem.indexSpaceShape))", problem: text)
-        }
+        try requireUnpoolIndices(indices, problem)
         var inputGrad = zeros(problem.inputShape)
         try quotingProblem(text) { try prepared.run(indices: indices, outputGrad: outputGrad, inputGrad: &inputGrad) }
         return inputGrad

@@ -312,15 +312,21 @@ public struct MaxUnpoolPlan: Sendable {
         let text = problem.description
         try requireShape(input, problem.inputShape, "input.shape", problem: text)
         try requireShape(indices, problem.inputShape, "indices.shape", problem: text)
-        let limit = Int64(saturatingProduct(problem.indexSpaceShape))
-        if let bad = indices.scalars.firstIndex(where: { $0 < 0 || $0 >= limit }) {
-            throw CNNKitError(
-                kind: .invalidArgument, parameter: "indices", value: "\(indices.scalars[bad]) at flat position \(bad)",
-                expected: "flat indices in 0..<\(limit) (the unpooled shape \(problem.indexSpaceShape))", problem: text)
-        }
+        try requireUnpoolIndices(indices, problem)
         try requireMemory(output: problem.outputShape, workspace: prepared.workspaceBytes, problem: text)
         var output = zeros(problem.outputShape)
         try quotingProblem(text) { try prepared.run(input: input, indices: indices, output: &output) }
         return output
+    }
+}
+
+/// Every MaxUnpool index lies in `[0, Π problem.indexSpaceShape)` (the forward and backward plans both check).
+func requireUnpoolIndices(_ indices: IndexTensor, _ problem: MaxUnpoolProblem) throws {
+    let limit = Int64(saturatingProduct(problem.indexSpaceShape))
+    if let bad = indices.scalars.firstIndex(where: { $0 < 0 || $0 >= limit }) {
+        throw CNNKitError(
+            kind: .invalidArgument, parameter: "indices", value: "\(indices.scalars[bad]) at flat position \(bad)",
+            expected: "flat indices in 0..<\(limit) (the unpooled shape \(problem.indexSpaceShape))",
+            problem: problem.description)
     }
 }
