@@ -10,17 +10,22 @@ Peers (each only on the cases where it computes the same function as the suite c
   opencv       opencv-python-headless, per NCHW plane into preallocated dst planes: cv2.filter2D for convolutions
                with one output channel per group (sobel, gaussian, depthwise), cv2.resize for resizes and 2x2/2
                average pooling whose ONNX semantics equal an OpenCV interpolation mode
+  jax          backward cases only ("pass": backward / backward_data / backward_weights): jax.jit of jax.vjp of
+               lax.conv_general_dilated (float32, CPU), the wanted gradients of X, W and dL/dY on device arrays;
+               XLA's CPU pool limited to --threads (XLA_FLAGS intra_op_parallelism_threads, and CPU affinity when
+               --threads is below the core count). The other peers have no backward pass and skip these cases.
 
 CNNKit is timed by `cnnkit bench --json` in the same run (or read from an earlier --cnnkit-json file), with
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from the environment: a user would not have them set.
 
 Every peer's output is compared once with an oracle on the same input and weights: a float64 numpy convolution for
-Conv, onnxruntime's output for pooling and resizing. A peer whose normalised max error (max |peer - oracle| /
+Conv (its float64 adjoint, tap by tap, for the gradients of a backward case), onnxruntime's output for pooling and
+resizing. A peer whose normalised max error (max |peer - oracle| /
 max |oracle|) exceeds the tolerance is reported as "differs" and left out of the ratios.
 
 The ratio is speed: best peer median / CNNKit median. 1.00 = as fast, above 1 = CNNKit faster.
 
-Needs `pip install onnx onnxruntime numpy opencv-python-headless` and, for oneDNN, `apt-get install libdnnl-dev`
+Needs `pip install onnx onnxruntime numpy opencv-python-headless` (and `jax` for backward cases) and, for oneDNN, `apt-get install libdnnl-dev`
 plus a C++ compiler. Examples, from the repo root (other benchmarks on the machine: wrap in flock):
 
     python3 Benchmarks/compare_peers.py --cnnkit .build/release/cnnkit --threads 2
@@ -45,8 +50,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DEFAULT_SUITE = os.path.join(ROOT, "Sources", "CNNKitBench", "Resources", "suite.json")
 DNNL_TIMER_SOURCE = os.path.join(HERE, "dnnl_conv_timer.cpp")
-ALL_PEERS = ("onnxruntime", "onednn", "opencv")
-PEER_LABELS = {"onnxruntime": "ORT", "onednn": "oneDNN", "opencv": "OpenCV"}
+ALL_PEERS = ("onnxruntime", "onednn", "opencv", "jax")
+PEER_LABELS = {"onnxruntime": "ORT", "onednn": "oneDNN", "opencv": "OpenCV", "jax": "JAX"}
+# A backward case's gradients ("pass" in the suite); forward cases have no "pass".
+BACKWARD_GRADIENTS = {"backward": ("dx", "dw"), "backward_data": ("dx",), "backward_weights": ("dw",)}
 # Environment variables a developer machine may carry but a user would not: removed before anything runs.
 SCRUBBED_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # Normalised max error above which a peer "differs". Float32 sums in another order stay around 1e-6 of the
@@ -69,6 +76,9 @@ def parse_arguments(argv=None):
     p.add_argument("--cnnkit", default=None,
                    help="path of a cnnkit binary (default: build it with `swift build -c release` in the repo)")
     p.add_argument("--cnnkit-json", default=None, help="read this `cnnkit bench --json` file instead of running cnnkit")
+    p.add_argument("--also-algorithm", action="append", default=[], metavar="NAME",
+                   help="also time CNNKit with this convolution algorithm forced (`cnnkit bench --algorithm NAME`), "
+                        "in the same run; adds a column per NAME, e.g. --also-algorithm direct (repeatable)")
     p.add_argument("--cxx", default=shutil.which("c++") or shutil.which("g++") or "c++",
                    help="C++ compiler for the oneDNN timer (default: c++)")
     p.add_argument("--json", default=None, help="also write the comparison to this JSON file")
@@ -134,8 +144,48 @@ def conv_reference(case, x, w):
     return out.reshape(case["output_shape"])
 
 
+def backward_gradients(case):
+    """("dx", "dw"), ("dx",) or ("dw",) for a backward case, () for a forward one."""
+    return BACKWARD_GRADIENTS.get(case.get("pass", "forward"), ())
+
+
+def output_gradient(case):
+    """dL/dY of a backward case: uniform in [-1, 1], its own fixed seed, float32."""
+    import numpy as np
+    return np.random.default_rng(2).uniform(-1, 1, size=case["output_shape"]).astype(np.float32)
+
+
+def conv_backward_reference(case, x, w, dy):
+    """The adjoint of conv_reference in float64, tap by tap: {"dx": dL/dX, "dw": dL/dW} (the wanted ones)."""
+    import numpy as np
+    a = case["attributes"]
+    spatial = len(case["input_shape"]) - 2
+    strides, dilations = a.get("strides", [1] * spatial), a.get("dilations", [1] * spatial)
+    pads, group = a.get("pads", [0] * 2 * spatial), a.get("group", 1)
+    n, c = x.shape[:2]
+    k = w.shape[0]
+    padded = np.pad(x.astype(np.float64), [(0, 0), (0, 0)] + [(pads[i], pads[i + spatial]) for i in range(spatial)])
+    padded = padded.reshape(n, group, c // group, *padded.shape[2:])
+    weights = w.astype(np.float64).reshape(group, k // group, c // group, *w.shape[2:])
+    out_spatial = case["output_shape"][2:]
+    g = dy.astype(np.float64).reshape(n, group, k // group, *out_spatial)
+    dxp, dw = np.zeros_like(padded), np.zeros_like(weights)
+    for tap in np.ndindex(*w.shape[2:]):
+        window = (slice(None), slice(None), slice(None)) + tuple(
+            slice(tap[i] * dilations[i], tap[i] * dilations[i] + (out_spatial[i] - 1) * strides[i] + 1, strides[i])
+            for i in range(spatial))
+        dw[(Ellipsis,) + tap] = np.einsum("ngk...,ngc...->gkc", g, padded[window], optimize=True)
+        dxp[window] += np.einsum("gkc,ngk...->ngc...", weights[(Ellipsis,) + tap], g, optimize=True)
+    dxp = dxp.reshape(n, c, *dxp.shape[3:])
+    crop = (slice(None), slice(None)) + tuple(slice(pads[i], pads[i] + x.shape[2 + i]) for i in range(spatial))
+    grads = {"dx": dxp[crop], "dw": dw.reshape(w.shape)}
+    return {name: grads[name] for name in backward_gradients(case)}
+
+
 def normalised_max_error(output, oracle):
     import numpy as np
+    if isinstance(oracle, dict):  # gradients: the worst of them, each against its own scale
+        return max(normalised_max_error(output[name], oracle[name]) for name in oracle)
     scale = float(np.max(np.abs(oracle))) or 1.0
     return float(np.max(np.abs(output.astype(np.float64) - oracle))) / scale
 
@@ -389,6 +439,66 @@ def run_opencv(case, x, w, threads, repetitions):
     return result
 
 
+# ---- jax ---------------------------------------------------------------------------------------------------------
+
+def jax_environment(threads):
+    """XLA_FLAGS for `threads` intra-op threads; set before jax is first imported (XLA reads them once)."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    wanted = f"--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads={threads}"
+    if wanted not in flags:
+        os.environ["XLA_FLAGS"] = (flags + " " + wanted).strip()
+    return os.environ["XLA_FLAGS"]
+
+
+def run_jax(case, x, w, dy, threads, repetitions):
+    """jax.jit(jax.vjp of lax.conv_general_dilated) on device arrays: the wanted gradients, timed to
+    block_until_ready (the output buffers XLA allocates per call are part of its cost)."""
+    import numpy as np
+    wanted = backward_gradients(case)
+    if not wanted:
+        raise Skip("backward cases only (jax.vjp of lax.conv_general_dilated)")
+    a = case["attributes"]
+    if a.get("auto_pad", "NOTSET") != "NOTSET":
+        raise Skip("auto_pad")
+    spatial = len(case["input_shape"]) - 2
+    strides, dilations = a.get("strides", [1] * spatial), a.get("dilations", [1] * spatial)
+    pads, group = a.get("pads", [0] * 2 * spatial), a.get("group", 1)
+    cpus = sorted(os.sched_getaffinity(0))
+    if threads < len(cpus):  # XLA sizes its pool by the affinity mask when the pool is made (first run below)
+        os.sched_setaffinity(0, cpus[:threads])
+    try:
+        import jax
+        from jax import lax
+        layout = "NC" + "DHW"[3 - spatial:]
+        numbers = lax.conv_dimension_numbers(x.shape, w.shape, (layout, "OI" + layout[2:], layout))
+
+        def forward(xv, wv):
+            return lax.conv_general_dilated(
+                xv, wv, window_strides=strides, padding=[(pads[i], pads[i + spatial]) for i in range(spatial)],
+                rhs_dilation=dilations, dimension_numbers=numbers, feature_group_count=group,
+                precision=lax.Precision.HIGHEST)
+
+        @jax.jit
+        def gradients(xv, wv, gv):
+            _, pullback = jax.vjp(forward, xv, wv)
+            dx, dw = pullback(gv)
+            return tuple({"dx": dx, "dw": dw}[name] for name in wanted)
+
+        device = jax.devices("cpu")[0]
+        xs, ws, gs = (jax.device_put(v, device) for v in (x, w, dy))
+        out = jax.block_until_ready(gradients(xs, ws, gs))
+        if any(o.dtype != np.float32 for o in out):
+            raise Skip(f"jax computed {out[0].dtype}, not float32")
+        result = {"output": {name: np.asarray(o) for name, o in zip(wanted, out)},
+                  "impl": f"jax {jax.__version__} {device.platform}",
+                  "method": f"jit(vjp(lax.conv_general_dilated)) -> {'+'.join(wanted)}; XLA_FLAGS="
+                            f"{os.environ.get('XLA_FLAGS', '')}"}
+        result.update(time_callable(lambda: jax.block_until_ready(gradients(xs, ws, gs)), repetitions))
+    finally:
+        os.sched_setaffinity(0, cpus)
+    return result
+
+
 # ---- CNNKit -----------------------------------------------------------------------------------------------------
 
 def cnnkit_binary(explicit):
@@ -402,8 +512,9 @@ def cnnkit_binary(explicit):
     return os.path.join(path, "cnnkit")
 
 
-def run_cnnkit(args, backend):
-    """`cnnkit bench --json` on the selected cases; returns its JSON and the OpenBLAS kernel line it printed."""
+def run_cnnkit(args, backend, algorithm=None):
+    """`cnnkit bench --json` on the selected cases (with `--algorithm` when given); returns its JSON and the
+    OpenBLAS kernel line it printed."""
     binary = cnnkit_binary(args.cnnkit)
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "cnnkit.json")
@@ -413,6 +524,8 @@ def run_cnnkit(args, backend):
             command += ["--backend", name]
         if args.filter:
             command += ["--filter", args.filter]
+        if algorithm:
+            command += ["--algorithm", algorithm]
         print("running " + " ".join(command), file=sys.stderr)
         done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)  # environment scrubbed
         sys.stderr.write(done.stdout)
@@ -436,11 +549,14 @@ def compare_case(case, peers, args, context):
     """Oracle, then each peer: timing, output check. Returns the row (without CNNKit's columns)."""
     x, w = case_tensors(case)
     oracle, oracle_name = None, None
-    if case["op"] == "Conv":
+    dy = output_gradient(case) if backward_gradients(case) else None
+    if dy is not None:
+        oracle, oracle_name = conv_backward_reference(case, x, w, dy), "numpy float64 adjoint"
+    elif case["op"] == "Conv":
         oracle, oracle_name = conv_reference(case, x, w), "numpy float64"
     results = {}
     for peer in peers:
-        results[peer] = run_peer(peer, case, x, w, args, context)
+        results[peer] = run_peer(peer, case, x, w, args, context, dy)
     if oracle is None:  # pool / resample: onnxruntime is the oracle (its untimed run if it is not a peer)
         ort = results.get("onnxruntime") or {}
         if "output" not in ort:
@@ -451,8 +567,14 @@ def compare_case(case, peers, args, context):
     return {"oracle": oracle_name, "peers": results}
 
 
-def run_peer(peer, case, x, w, args, context):
+def run_peer(peer, case, x, w, args, context, dy=None):
     try:
+        if peer == "jax":
+            if context.get("jax_skip"):
+                raise Skip(context["jax_skip"])
+            return run_jax(case, x, w, dy, args.threads, args.repetitions)
+        if dy is not None:
+            raise Skip("a backward case (this peer times forward inference only)")
         if peer == "onnxruntime":
             return run_onnxruntime(case, x, w, args.threads, args.repetitions)
         if peer == "onednn":
@@ -538,15 +660,21 @@ def peer_cell(result):
     return {"differs": "differs", "error": "error"}.get(status, "-")
 
 
-def main_table(rows, peers):
-    header = ["case", "CNNKit ms", "rate", "%AVX512"] + [f"{PEER_LABELS[p]} ms" for p in peers] + \
-             ["best peer", "best/CNNKit"]
+def main_table(rows, peers, forced=()):
+    """`forced`: the --also-algorithm names; each adds CNNKit's time with it and that time / CNNKit's (auto)."""
+    header = ["case", "CNNKit ms", "rate", "%AVX512"] + \
+             [h for name in forced for h in (f"CNNKit {name} ms", f"{name}/CNNKit")] + \
+             [f"{PEER_LABELS[p]} ms" for p in peers] + ["best peer", "best/CNNKit"]
     lines = []
     for r in rows:
         unit = "GFLOP/s" if r["metric"] == "flops" else "GB/s"
+        extra = []
+        for name in forced:
+            ms = r.get("cnnkit_forced_ms", {}).get(name)
+            extra += [fmt(ms, "%.3f"), fmt(ms and r["cnnkit_median_ms"] and ms / r["cnnkit_median_ms"], "%.2f")]
         lines.append([r["case"], fmt(r["cnnkit_median_ms"], "%.3f"), fmt(r["cnnkit_rate"], "%.1f " + unit),
                       fmt(r["cnnkit_avx512_peak_fraction"] and 100 * r["cnnkit_avx512_peak_fraction"], "%.0f%%")]
-                     + [peer_cell(r["peers"][p]) for p in peers]
+                     + extra + [peer_cell(r["peers"][p]) for p in peers]
                      + [PEER_LABELS.get(r["best_peer"], "-"), fmt(r["speed_ratio"], "%.2f")])
     return header, lines
 
@@ -643,6 +771,13 @@ def peer_context(args, folder):
             context["versions"]["opencv"] = cv2.__version__
         except ImportError:
             context["opencv_skip"] = "pip install opencv-python-headless"
+    if "jax" in args.peers:
+        jax_environment(args.threads)  # before the import: XLA reads its flags once
+        try:
+            import jax
+            context["versions"]["jax"] = jax.__version__
+        except ImportError:
+            context["jax_skip"] = "pip install jax"
     return context
 
 
@@ -683,6 +818,12 @@ def main(argv=None):
     backend = pick_backend(report, args.backend)
     by_case = {r["case"]: r for r in report["records"] if r["backend"] == backend}
     peak512 = avx512_peak(report.get("machine"), args.threads)
+    forced = {}  # algorithm -> case -> median ms, CNNKit with that algorithm forced (same backend)
+    for name in args.also_algorithm:
+        if args.cnnkit_json:
+            sys.exit("--also-algorithm runs cnnkit itself: leave out --cnnkit-json")
+        extra, _ = run_cnnkit(args, [backend], algorithm=name)
+        forced[name] = {r["case"]: r["median_ms"] for r in extra["records"] if r["backend"] == backend}
 
     with tempfile.TemporaryDirectory(prefix="compare_peers.") as folder:
         context = peer_context(args, folder)
@@ -694,10 +835,12 @@ def main(argv=None):
         for case in cases:
             print(f"  {case['family']}/{case['name']} ...", file=sys.stderr)
             row = compare_case(case, args.peers, args, context)
-            rows.append(finish_row(case, row, by_case.get(case["name"]), peak512))
+            row = finish_row(case, row, by_case.get(case["name"]), peak512)
+            row["cnnkit_forced_ms"] = {name: times.get(case["name"]) for name, times in forced.items()}
+            rows.append(row)
 
     load_end = os.getloadavg()[0]
-    print_table(*main_table(rows, args.peers), args.markdown)
+    print_table(*main_table(rows, args.peers, args.also_algorithm), args.markdown)
     print()
     print(disturbance_note(report, load_start, load_end, args.threads))
     for line in summary(rows, args.peers, backend):

@@ -20,10 +20,18 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 rm -rf "$graphs" && mkdir -p "$graphs/all" "$graphs/CNNKit" "$out"
-if ! swift build --scratch-path "$scratch" --target CNNKit "${flags[@]}" >"$log" 2>&1; then
-  cat "$log" >&2
-  echo "scripts/build-docs.sh: building CNNKit for its symbol graph failed" >&2
-  exit 1
+build_graphs() {
+  if ! swift build --scratch-path "$scratch" --target CNNKit "${flags[@]}" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "scripts/build-docs.sh: building CNNKit for its symbol graph failed" >&2
+    exit 1
+  fi
+}
+build_graphs
+# A build with nothing to do (a second run on unchanged sources) writes no symbol graph: recompile CNNKit alone.
+if [ ! -f "$graphs/all/CNNKit.symbols.json" ]; then
+  touch Sources/CNNKit/*.swift
+  build_graphs
 fi
 cp "$graphs"/all/CNNKit.symbols.json "$graphs"/CNNKit/
 cp "$graphs"/all/CNNKit@*.symbols.json "$graphs"/CNNKit/ 2>/dev/null || true

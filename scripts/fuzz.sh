@@ -9,14 +9,15 @@
 #                                            builds each libFuzzer target (clang / swiftc -sanitize=fuzzer,address)
 #                                            and runs it for SECONDS with a fixed seed; targets: conv pool resample
 #                                            (the C kernels' entry points, Fuzz/ck_fuzz_*.c) and readers (the .npy
-#                                            and PNG readers, Fuzz/readers_fuzz.swift); default all.
+#                                            and PNG readers, Fuzz/readers_fuzz.swift); default all. Inputs that
+#                                            once failed, Fuzz/corpus/<target>/, are replayed first.
 # Environment: CNNKIT_FUZZ_SCRATCH (build directory, default /tmp/cnnkit-fuzz-build), CNNKIT_FUZZ_SEED (libFuzzer
 # -seed, default 1), CNNKIT_FUZZ_ARGS (extra harness arguments, e.g. "--budget 67108864").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch="${CNNKIT_FUZZ_SCRATCH:-/tmp/cnnkit-fuzz-build}"
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 if [ "${1:-}" != "--libfuzzer" ]; then
   [ $# -ge 1 ] && [ $# -le 2 ] || usage
@@ -90,13 +91,17 @@ for target in "${targets[@]}"; do
   esac
   corpus="$out/corpus-$target"
   mkdir -p "$corpus"
+  # Inputs that once failed (Fuzz/corpus/README.md): replayed first, read only.
+  seeds=()
+  [ -d "Fuzz/corpus/$target" ] && seeds=("Fuzz/corpus/$target")
   echo "== libFuzzer $target: $seconds s, seed $seed" >&2
   log="$out/$target.log"
   # ASan's leak check stays on; OpenMP's thread pool is torn down at exit. One worker: the machine is shared.
   if OMP_NUM_THREADS=2 ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1" \
      "$binary" -seed="$seed" -max_total_time="$seconds" -artifact_prefix="$out/$target-" -rss_limit_mb=4096 -malloc_limit_mb=2048 -timeout=20 \
-       -print_final_stats=1 "$corpus" >"$log" 2>&1; then
+       -print_final_stats=1 "$corpus" "${seeds[@]}" >"$log" 2>&1; then
     grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$log" | tail -n 2 >&2
+    grep -E "^#[0-9]+.*cov: " "$log" | tail -n 1 >&2  # the final coverage (cov: edges, ft: features)
   else
     status=1
     tail -n 40 "$log" >&2

@@ -13,13 +13,15 @@ int ck_rowplan_init(ck_rowplan *rp, const ck_window *g, int64_t owb) {
     int64_t *buf = malloc(sizeof(int64_t) * 3 * (size_t)KW);
     if (!buf) return CK_ERR_NOMEM;
     rp->slot = buf; rp->shift = buf + KW; rp->phase = buf + 2 * KW;
-    rp->nslots = 0;
+    // kw·d mod s takes distinct values for kw below s / gcd(d, s), then repeats: slots in order of first use are
+    // the first `period` taps' phases, and tap kw uses slot kw mod period (no search: a wide window stays linear).
+    int64_t u = d, v = s;
+    while (v) { const int64_t t = u % v; u = v; v = t; }
+    const int64_t period = s / u;
+    rp->nslots = ck_min(KW, period);
     for (int64_t kw = 0; kw < KW; kw++) {
-        const int64_t r = kw * d % s;
-        int64_t sl = 0;
-        while (sl < rp->nslots && rp->phase[sl] != r) sl++;
-        if (sl == rp->nslots) rp->phase[rp->nslots++] = r;
-        rp->slot[kw] = sl;
+        if (kw < period) rp->phase[kw] = kw * d % s;
+        rp->slot[kw] = kw % period;
         rp->shift[kw] = kw * d / s;
     }
     return CK_OK;

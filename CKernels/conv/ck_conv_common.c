@@ -46,6 +46,7 @@ CK_HOT
 void ck_col2im_add(const ck_window *g, const float *col, int64_t ld, int64_t p0, int64_t p1, float *image) {
     const int64_t GH = g->out[1], GW = g->out[2];
     const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2], st = g->stride[2];
+    if (p0 >= p1) return;  // no column: nothing to add, whatever the kernel (an empty grid does not bound it)
     int64_t row = 0;
     for (int64_t kd = 0; kd < g->kernel[0]; kd++)
         for (int64_t kh = 0; kh < g->kernel[1]; kh++)

@@ -68,6 +68,24 @@ static inline const float *ck_dconv_addr(const float *base, int64_t off) {
     return (const float *)((uintptr_t)base + (uintptr_t)off * sizeof(float));
 }
 
+/// The next input row after row j of a block (rows relative to its first, oh0·SH − PH) that one of its R output
+/// rows reads, r·SH + kh·DH with kh < KH; INT64_MAX past the last. Rows none of them reads add nothing, so a sparse
+/// window (a dilation or stride far beyond the kernel) steps over them rather than through them.
+static inline int64_t ck_dconv_next_row(int64_t j, int R, int64_t SH, int64_t DH, int64_t KH) {
+    int64_t next = INT64_MAX;
+    for (int r = 0; r < R; r++) {
+        const int64_t q = j + 1 - r * SH;  // the first kernel row of output row r at or after row j + 1
+        const int64_t kh = q <= 0 ? 0 : q / DH + (q % DH != 0);
+        if (kh < KH) next = ck_min(next, r * SH + kh * DH);
+    }
+    return next;
+}
+/// Taps [*k0, *k1) of one axis with id0 + k·DD inside [0, ID) (a kernel of 1 may carry any dilation: no DD − 1 sums).
+static inline void ck_dconv_depth_taps(int64_t id0, int64_t DD, int64_t KD, int64_t ID, int64_t *k0, int64_t *k1) {
+    *k0 = id0 >= 0 ? 0 : -id0 / DD + (-id0 % DD != 0);
+    *k1 = id0 >= ID ? 0 : ck_min(KD, (ID - 1 - id0) / DD + 1);
+}
+
 /// Whether the row kernels take this problem (stride 1 or 2 along w; the driver checks everything else).
 static inline int ck_dconv_rows_supported(const ck_conv_desc *d) { return d->g.stride[2] <= 2; }
 

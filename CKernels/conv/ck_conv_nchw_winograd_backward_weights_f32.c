@@ -120,8 +120,14 @@ static void wunit(const ck_wino_bwd *p, int64_t u, int64_t *n0, int64_t *nn, int
     }
 }
 
+#if defined(__x86_64__)
+__attribute__((target("avx512f,fma"))) static int64_t tcopy512(const float *src, int64_t stride, float *dst, int64_t ld,
+                                                             int64_t lo, int64_t hi, int64_t n);
+#endif
+
 /// Row r = (nl, qh) of the channel-last input copy: E2 positions × Cg, zero outside the input.
-CK_HOT static void wx_row(const ck_wino_bwd *p, const float *x, int64_t gi, int64_t n0, int64_t th0, int64_t r, float *xt) {
+CK_HOT static void wx_row(const ck_wino_bwd *p, const float *x, int64_t gi, int64_t n0, int64_t th0, int64_t r, float *xt,
+                          int wide) {
     const ck_window *g = &p->d.g;
     const int64_t qh = r % p->E1, nl = r / p->E1, IH = g->in[1], IW = g->in[2], IS = IH * IW, Cg = p->Cg, E2 = p->E2;
     const int64_t ih = 4 * th0 - g->pad[1] + qh, iw0 = -g->pad[2];
@@ -136,6 +142,11 @@ CK_HOT static void wx_row(const ck_wino_bwd *p, const float *x, int64_t gi, int6
     memset(dst + hi * Cg, 0, sizeof(float) * (size_t)((E2 - hi) * Cg));
     const float *src = x + ((n0 + nl) * p->d.in_channels + gi * Cg) * IS + ih * IW + iw0;
     int64_t c = 0;
+#if defined(__x86_64__)
+    if (wide) c = tcopy512(src, IS, dst, Cg, lo, hi, Cg);
+#else
+    (void)wide;
+#endif
     for (; c + 8 <= Cg; c += 8)
         for (int64_t q = lo; q < hi; q++)
             for (int j = 0; j < 8; j++) dst[q * Cg + c + j] = src[(c + j) * IS + q];
@@ -144,7 +155,8 @@ CK_HOT static void wx_row(const ck_wino_bwd *p, const float *x, int64_t gi, int6
 }
 
 /// Row r = (nl, oh) of the channel-last dY copy: 4·TW positions × Mg, zero beyond the output.
-CK_HOT static void wy_row(const ck_wino_bwd *p, const float *dy, int64_t gi, int64_t n0, int64_t th0, int64_t r, float *yt) {
+CK_HOT static void wy_row(const ck_wino_bwd *p, const float *dy, int64_t gi, int64_t n0, int64_t th0, int64_t r, float *yt,
+                          int wide) {
     const ck_window *g = &p->d.g;
     const int64_t rows = 4 * p->nth, ohl = r % rows, nl = r / rows, OH = g->out[1], OW = g->out[2], P = OH * OW;
     const int64_t Mg = p->Mg, W4 = 4 * p->TW, oh = 4 * th0 + ohl;
@@ -156,6 +168,11 @@ CK_HOT static void wy_row(const ck_wino_bwd *p, const float *dy, int64_t gi, int
     memset(dst + OW * Mg, 0, sizeof(float) * (size_t)((W4 - OW) * Mg));
     const float *src = dy + ((n0 + nl) * p->d.out_channels + gi * Mg) * P + oh * OW;
     int64_t m = 0;
+#if defined(__x86_64__)
+    if (wide) m = tcopy512(src, P, dst, Mg, 0, OW, Mg);
+#else
+    (void)wide;
+#endif
     for (; m + 8 <= Mg; m += 8)
         for (int64_t q = 0; q < OW; q++)
             for (int j = 0; j < 8; j++) dst[q * Mg + m + j] = src[(m + j) * P + q];
@@ -301,19 +318,187 @@ CK_HOT static void final_row(const ck_wino_bwd *p, const float *zr, float *o) {
     }
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+// AVX-512 forms of wtransform and final_row (the plan's microkernels are AVX-512): the 16 channel lanes in one
+// register, the 6×6 tile in registers, common subexpressions of Bᵀ, A and G shared, FMAs; about half the time of
+// the clone compiled for x86-64-v3 (which kept the tile in memory). Deterministic per tile, as the plain forms.
+#define W512 static __attribute__((target("avx512f,fma")))
+
+/// 16 × 16 transpose in registers: on return r[j] holds column j of the rows given.
+W512 inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {  // r[4i + k]: rows 4i..4i+3 of column 4L + k in 128-bit lane L
+        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int k = 0; k < 4; k++) {
+        t[k] = _mm512_shuffle_f32x4(r[k], r[k + 4], 0x88);       // columns k, k + 8 of rows 0..7
+        t[k + 4] = _mm512_shuffle_f32x4(r[k], r[k + 4], 0xdd);   // columns k + 4, k + 12
+        t[k + 8] = _mm512_shuffle_f32x4(r[k + 8], r[k + 12], 0x88);
+        t[k + 12] = _mm512_shuffle_f32x4(r[k + 8], r[k + 12], 0xdd);
+    }
+    for (int k = 0; k < 8; k++) {
+        r[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
+        r[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd);
+    }
+}
+
+/// dst[q·ld + c] = src[c·stride + q] for q in [lo, hi) and c in 16-channel blocks below n; returns the channels
+/// done (a multiple of 16). A plain copy, so every ISA gives the same values.
+W512 int64_t tcopy512(const float *src, int64_t stride, float *dst, int64_t ld, int64_t lo, int64_t hi, int64_t n) {
+    int64_t c0 = 0;
+    for (; c0 + 16 <= n; c0 += 16)
+        for (int64_t q0 = lo; q0 < hi; q0 += 16) {
+            const int64_t nq = ck_min(16, hi - q0);
+            const __mmask16 m = (__mmask16)((1u << nq) - 1);
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) r[i] = _mm512_maskz_loadu_ps(m, src + (c0 + i) * stride + q0);
+            transpose16(r);
+            for (int64_t j = 0; j < nq; j++) _mm512_storeu_ps(dst + (q0 + j) * ld + c0, r[j]);
+        }
+    return c0;
+}
+
+W512 void wtransform512(const ck_wino_bwd *p, const float *xt, const float *yt, int64_t t, float *V, float *Yh) {
+    const int64_t TW = p->TW, tw = t % TW, thl = t / TW % p->nth, nl = t / (TW * p->nth);
+    const int64_t Cg = p->Cg, CP = p->CP, Mg = p->Mg, E2 = p->E2, tu = p->tu;
+    const __m512 two = _mm512_set1_ps(2), four = _mm512_set1_ps(4), five = _mm512_set1_ps(5);
+    const float *xp = xt + nl * p->xt_img + (4 * thl * E2 + 4 * tw) * Cg;
+    for (int64_t c0 = 0; c0 < CP; c0 += 16) {
+        const int64_t nc = ck_max(0, ck_min(16, Cg - c0)), w = ck_min(16, CP - c0);
+        const __mmask16 lm = (__mmask16)((1u << nc) - 1), sm = (__mmask16)((1u << w) - 1);
+        __m512 u[6][6];
+        for (int j = 0; j < 6; j++) {  // rows: Bᵀ d
+            __m512 d[6];
+            for (int i = 0; i < 6; i++) d[i] = _mm512_maskz_loadu_ps(lm, xp + (i * E2 + j) * Cg + c0);
+            const __m512 a = _mm512_sub_ps(d[4], d[2]), b = _mm512_sub_ps(d[1], d[3]);
+            u[0][j] = _mm512_fmadd_ps(four, d[0], _mm512_fnmadd_ps(five, d[2], d[4]));
+            u[1][j] = _mm512_fnmadd_ps(four, _mm512_add_ps(d[1], d[2]), _mm512_add_ps(d[3], d[4]));
+            u[2][j] = _mm512_fmadd_ps(four, _mm512_sub_ps(d[1], d[2]), _mm512_sub_ps(d[4], d[3]));
+            u[3][j] = _mm512_fnmadd_ps(two, b, a);
+            u[4][j] = _mm512_fmadd_ps(two, b, a);
+            u[5][j] = _mm512_fmadd_ps(four, d[1], _mm512_fnmadd_ps(five, d[3], d[5]));
+        }
+        for (int i = 0; i < 6; i++) {  // columns: (Bᵀ d) B, straight into V
+            const __m512 *d = u[i];
+            const __m512 a = _mm512_sub_ps(d[4], d[2]), b = _mm512_sub_ps(d[1], d[3]);
+            float *o = V + (i * 6 * tu + t) * CP + c0;
+            const int64_t step = tu * CP;
+            _mm512_mask_storeu_ps(o, sm, _mm512_fmadd_ps(four, d[0], _mm512_fnmadd_ps(five, d[2], d[4])));
+            _mm512_mask_storeu_ps(o + step, sm, _mm512_fnmadd_ps(four, _mm512_add_ps(d[1], d[2]), _mm512_add_ps(d[3], d[4])));
+            _mm512_mask_storeu_ps(o + 2 * step, sm, _mm512_fmadd_ps(four, _mm512_sub_ps(d[1], d[2]), _mm512_sub_ps(d[4], d[3])));
+            _mm512_mask_storeu_ps(o + 3 * step, sm, _mm512_fnmadd_ps(two, b, a));
+            _mm512_mask_storeu_ps(o + 4 * step, sm, _mm512_fmadd_ps(two, b, a));
+            _mm512_mask_storeu_ps(o + 5 * step, sm, _mm512_fmadd_ps(four, d[1], _mm512_fnmadd_ps(five, d[3], d[5])));
+        }
+    }
+    const int64_t W4 = 4 * TW;
+    const float *yp = yt + nl * p->yt_img + (4 * thl * W4 + 4 * tw) * Mg;
+    for (int64_t m0 = 0; m0 < Mg; m0 += 16) {
+        const int64_t nm = ck_min(16, Mg - m0);
+        const __mmask16 lm = (__mmask16)((1u << nm) - 1);
+        __m512 h[6][4], z[36];
+        for (int j = 0; j < 4; j++) {  // rows: A g
+            __m512 g[4];
+            for (int i = 0; i < 4; i++) g[i] = _mm512_maskz_loadu_ps(lm, yp + (i * W4 + j) * Mg + m0);
+            const __m512 e = _mm512_add_ps(g[0], g[2]), o = _mm512_add_ps(g[1], g[3]);
+            const __m512 e4 = _mm512_fmadd_ps(four, g[2], g[0]), o4 = _mm512_fmadd_ps(four, g[3], g[1]);
+            h[0][j] = g[0], h[1][j] = _mm512_add_ps(e, o), h[2][j] = _mm512_sub_ps(e, o);
+            h[3][j] = _mm512_fmadd_ps(two, o4, e4), h[4][j] = _mm512_fnmadd_ps(two, o4, e4), h[5][j] = g[3];
+        }
+        for (int i = 0; i < 6; i++) {  // columns: (A g) Aᵀ
+            const __m512 *g = h[i];
+            const __m512 e = _mm512_add_ps(g[0], g[2]), o = _mm512_add_ps(g[1], g[3]);
+            const __m512 e4 = _mm512_fmadd_ps(four, g[2], g[0]), o4 = _mm512_fmadd_ps(four, g[3], g[1]);
+            z[6 * i] = g[0], z[6 * i + 1] = _mm512_add_ps(e, o), z[6 * i + 2] = _mm512_sub_ps(e, o);
+            z[6 * i + 3] = _mm512_fmadd_ps(two, o4, e4), z[6 * i + 4] = _mm512_fnmadd_ps(two, o4, e4), z[6 * i + 5] = g[3];
+        }
+        float spill[36][16];
+        int spilled = 0;
+        for (int64_t m = m0; m < m0 + nm;) {  // into the panels, as wtransform
+            const int64_t q = Mg / p->nmb, r = Mg % p->nmb;
+            const int64_t b = m < r * (q + 1) ? m / (q + 1) : r + (m - r * (q + 1)) / q;
+            int64_t mb0, mr;
+            wmblock(p, b, &mb0, &mr);
+            const int64_t run = ck_min(mb0 + mr, m0 + nm) - m, l0 = m - m0;
+            float *base = Yh + mb0 * tu + t * mr + (m - mb0);
+            if (l0 == 0 && run == 16) {
+                for (int xi = 0; xi < 36; xi++) _mm512_storeu_ps(base + xi * tu * Mg, z[xi]);
+            } else {
+                if (!spilled)
+                    for (int xi = 0; xi < 36; xi++) _mm512_storeu_ps(spill[xi], z[xi]);
+                spilled = 1;
+                const __mmask16 rm = (__mmask16)((1u << run) - 1);  // masked load: never past spill's end
+                for (int xi = 0; xi < 36; xi++)
+                    _mm512_mask_storeu_ps(base + xi * tu * Mg, rm, _mm512_maskz_loadu_ps(rm, spill[xi] + l0));
+            }
+            m += run;
+        }
+    }
+}
+
+/// final_row with 16 channels per register: t = Gᵀ Z by rows, then t G, scattered at stride 9.
+W512 void final_row512(const ck_wino_bwd *p, const float *zr, float *o) {
+    const int64_t Cg = p->Cg, stride = p->Mg * Cg;
+    const __m512 q4 = _mm512_set1_ps(1.0f / 4), s6 = _mm512_set1_ps(1.0f / 6), s12 = _mm512_set1_ps(1.0f / 12),
+                 s24 = _mm512_set1_ps(1.0f / 24);
+    const __m512i nine = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                            _mm512_set1_epi32(9));
+    for (int64_t c0 = 0; c0 < Cg; c0 += 16) {
+        const int64_t nc = ck_min(16, Cg - c0);
+        const __mmask16 lm = (__mmask16)((1u << nc) - 1);
+        __m512 t[3][6];
+        for (int j = 0; j < 6; j++) {
+            __m512 z[6];
+            for (int i = 0; i < 6; i++) z[i] = _mm512_maskz_loadu_ps(lm, zr + (i * 6 + j) * stride + c0);
+            const __m512 s = _mm512_add_ps(z[1], z[2]), d = _mm512_sub_ps(z[2], z[1]);
+            const __m512 s34 = _mm512_add_ps(z[3], z[4]), d34 = _mm512_sub_ps(z[3], z[4]);
+            t[0][j] = _mm512_fmadd_ps(s24, s34, _mm512_fnmadd_ps(s6, s, _mm512_mul_ps(q4, z[0])));
+            t[1][j] = _mm512_fmadd_ps(s12, d34, _mm512_mul_ps(s6, d));
+            t[2][j] = _mm512_add_ps(_mm512_mul_ps(s6, _mm512_sub_ps(s34, s)), z[5]);
+        }
+        for (int a = 0; a < 3; a++) {
+            const __m512 *z = t[a];
+            const __m512 s = _mm512_add_ps(z[1], z[2]), d = _mm512_sub_ps(z[2], z[1]);
+            const __m512 s34 = _mm512_add_ps(z[3], z[4]), d34 = _mm512_sub_ps(z[3], z[4]);
+            const __m512 v[3] = {_mm512_fmadd_ps(s24, s34, _mm512_fnmadd_ps(s6, s, _mm512_mul_ps(q4, z[0]))),
+                                 _mm512_fmadd_ps(s12, d34, _mm512_mul_ps(s6, d)),
+                                 _mm512_add_ps(_mm512_mul_ps(s6, _mm512_sub_ps(s34, s)), z[5])};
+            for (int b = 0; b < 3; b++) {
+                const int k = a * 3 + b, kq = p->d.flip ? 8 - k : k;
+                _mm512_mask_i32scatter_ps(o + c0 * 9 + kq, lm, nine, v[b], 4);
+            }
+        }
+    }
+}
+#endif
+
 int ck_wino_bwd_run(const ck_wino_bwd *p, const float *x, const float *dy, float *dw, int threads) {
     int64_t nxt, nyt, nv, nyh, nz, nacc;
     const int64_t total = wws(p, &nxt, &nyt, &nv, &nyh, &nz, &nacc);
     float *ws = malloc(sizeof(float) * (size_t)total);
     if (!ws) return CK_ERR_NOMEM;
+    // One group in one unit (a batch-1 layer): Z is the sum itself, no accumulator pass.
+    const int single = p->G * p->units == 1;
     float *xt = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63), *yt = xt + nxt, *V = yt + nyt, *Yh = V + nv,
-          *Z = Yh + nyh, *acc = Z + nz;
+          *Z = Yh + nyh, *acc = single ? Z : Z + nz;
     memset(V + 36 * p->tu * p->CP, 0, sizeof(float) * 2 * CK_GEMM_NR_LIMIT);
-    memset(acc, 0, sizeof(float) * (size_t)nacc);
+    if (!single) memset(acc, 0, sizeof(float) * (size_t)nacc);
     const ck_conv_desc *d = &p->d;
     const int64_t NR = p->uk->nr, Mg = p->Mg, Cg = p->Cg, G = p->G, items = 36 * p->nmb * p->ncb;
     const int team = ck_team_for(threads, ck_work3(d->batch * d->out_channels, ck_prod3(d->g.out), Cg * 9));
     int64_t next[2] = {0, 0};
+    const int wide = p->uk->isa >= CK_ISA_AVX512;  // the AVX-512 transforms go with the AVX-512 microkernels
+    (void)wide;
 #pragma omp parallel num_threads(team)
     {
         const int tid = omp_get_thread_num();
@@ -324,13 +509,17 @@ int ck_wino_bwd_run(const ck_wino_bwd *p, const float *x, const float *dy, float
             const int64_t tiles = nn * nth * p->TW;  // a prefix of the full unit (tile order nl, thl, tw)
             if (tid == 0) __atomic_store_n(&next[(s + 1) & 1], 0, __ATOMIC_RELAXED);
 #pragma omp for schedule(static) nowait
-            for (int64_t r = 0; r < nn * p->E1; r++) wx_row(p, x, gi, n0, th0, r, xt);
+            for (int64_t r = 0; r < nn * p->E1; r++) wx_row(p, x, gi, n0, th0, r, xt, wide);
 #pragma omp for schedule(static)
-            for (int64_t r = 0; r < nn * 4 * p->nth; r++) wy_row(p, dy, gi, n0, th0, r, yt);
+            for (int64_t r = 0; r < nn * 4 * p->nth; r++) wy_row(p, dy, gi, n0, th0, r, yt, wide);
 #pragma omp for schedule(static)
             for (int64_t t = 0; t < tiles; t++) {
                 // A band shorter than nth rows: its tiles keep the full unit's numbering (thl < nth).
-                wtransform(p, xt, yt, t, V, Yh);
+#if defined(__x86_64__)
+                if (wide) wtransform512(p, xt, yt, t, V, Yh);
+                else
+#endif
+                    wtransform(p, xt, yt, t, V, Yh);
             }
             CK_DYNAMIC_FOR(it, items, 1, next[s & 1]) {
                 const int64_t mb = it % p->nmb, cb = it / p->nmb % p->ncb, xi = it / (p->nmb * p->ncb);
@@ -344,6 +533,7 @@ int ck_wino_bwd_run(const ck_wino_bwd *p, const float *x, const float *dy, float
                 p->uk->fn[mr](tiles, Yh + (xi * Mg + m0) * p->tu, V + xi * p->tu * p->CP + c0, p->off, NULL, &ep);
             }
 #pragma omp barrier
+            if (single) continue;
             float *ag = acc + gi * nz;
 #pragma omp for schedule(static)
             for (int64_t e = 0; e < nz; e++) ag[e] += Z[e];
@@ -356,7 +546,13 @@ int ck_wino_bwd_run(const ck_wino_bwd *p, const float *x, const float *dy, float
                                         {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                         {0, 0, 1}};
 #pragma omp for schedule(static)
-        for (int64_t e = 0; e < G * Mg; e++) final_row(p, acc + (e / Mg) * nz + (e % Mg) * Cg, dw + e * Cg * 9);
+        for (int64_t e = 0; e < G * Mg; e++) {
+#if defined(__x86_64__)
+            if (wide) final_row512(p, acc + (e / Mg) * nz + (e % Mg) * Cg, dw + e * Cg * 9);
+            else
+#endif
+                final_row(p, acc + (e / Mg) * nz + (e % Mg) * Cg, dw + e * Cg * 9);
+        }
     }
     free(ws);
     return CK_OK;

@@ -69,6 +69,7 @@ DC void block(const item_ctx *X, int64_t oh0, int64_t ow0, int64_t oh1, int64_t 
     const int PAIRS = SW == 2 && DW == 1 && PWc >= 0;
     const int64_t IH = X->IH, IW = X->IW, IP = X->IP, IS = X->IS, KK2 = KH * KW;
     const int64_t c0 = ow0 * SW - X->PW, NJ = (R - 1) * SH + (KH - 1) * DH + 1;
+    const int dense = DH == 1 && SH <= KH;  // every row of [0, NJ) is some output row's: step by one
     __m256 acc[R][V];
     const __m256 vb = _mm256_set1_ps(X->bias);
     for (int r = 0; r < R; r++)
@@ -80,7 +81,7 @@ DC void block(const item_ctx *X, int64_t oh0, int64_t ow0, int64_t oh1, int64_t 
             const float *xp = X->xg + c * IS + (HOIST ? X->id0 : X->id0 + kd * X->DD) * IP;
             const float *wk = X->wm + c * KK + kd * KK2;
 #pragma clang loop unroll(full)
-            for (int64_t j = 0; j < NJ; j++) {
+            for (int64_t j = 0; j < NJ; j = dense ? j + 1 : ck_dconv_next_row(j, R, SH, DH, KH)) {
                 const int64_t ih = oh0 * SH - X->PH + j;
                 const float *row = ih >= 0 && ih < IH ? xp + ih * IW : X->zrow;
                 int64_t tr[R];  // per output row: the first tap of kernel row (j − r·SH)/DH, or -1
@@ -140,8 +141,7 @@ DC void rows(const ck_dconv_rows *A, int64_t item, const int64_t KH, const int64
     X.PH = g->pad[1]; X.PW = g->pad[2]; X.KD = g->kernel[0]; X.DD = g->dilation[0];
     X.id0 = it.od * g->stride[0] - g->pad[0];
     // Depth taps kd with id0 + kd·DD inside [0, ID).
-    X.kd0 = X.id0 >= 0 ? 0 : (-X.id0 + X.DD - 1) / X.DD;
-    X.kd1 = X.id0 >= g->in[0] ? 0 : ck_min(X.KD, (g->in[0] - 1 - X.id0) / X.DD + 1);
+    ck_dconv_depth_taps(X.id0, X.DD, X.KD, g->in[0], &X.kd0, &X.kd1);
     X.xg = A->x + (it.n * C + it.m / Mg * Cg) * X.IS;
     X.wm = A->w + it.m * Cg * X.KD * KH * KW;
     X.ym = A->y + ((it.n * d->out_channels + it.m) * g->out[0] + it.od) * g->out[1] * X.OW;

@@ -75,13 +75,15 @@ void ck_conv_row_worker(const ck_conv_desc *d, const ck_rowplan *rp, const int64
             const float b = bias ? bias[gi * Mg + m0 + m] : 0.0f;
             for (int64_t i = 0; i < len; i++) acc[m * OWB + i] = b;
         }
+        // Depth and row taps outside the input add nothing here (only columns outside read the padding's 0).
+        int64_t kd0, kd1, kh0, kh1;
+        ck_dconv_depth_taps(od * g->stride[0] - g->pad[0], g->dilation[0], KD, ID, &kd0, &kd1);
+        ck_dconv_depth_taps(oh * g->stride[1] - g->pad[1], g->dilation[1], KH, IH, &kh0, &kh1);
         for (int64_t c = 0; c < Cg; c++)
-            for (int64_t kd = 0; kd < KD; kd++) {
+            for (int64_t kd = kd0; kd < kd1; kd++) {
                 const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
-                if (id < 0 || id >= ID) continue;
-                for (int64_t kh = 0; kh < KH; kh++) {
+                for (int64_t kh = kh0; kh < kh1; kh++) {
                     const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
-                    if (ih < 0 || ih >= IH) continue;
                     const float *base =
                         ck_row_build(rp, x + (((n * C + gi * Cg + c) * ID + id) * IH + ih) * IW, ow0, len, 0.0f, buf);
                     const float *wrow = wt + ((gi * Mg + m0) * Cg + c) * KK + (kd * KH + kh) * KW;
@@ -161,7 +163,7 @@ int64_t ck_conv_ncx_direct_workspace_f32(const ck_conv_desc *d, int threads) {
     const ck_window *g = &d->g;
     const int64_t Mg = d->out_channels / d->groups;
     const int64_t y = ck_mul3(d->batch, d->out_channels, ck_prod3(g->out));
-    if (y <= 0) return 0;
+    if (y <= 0 || d->in_channels == 0) return 0;
     const int team = ck_team_for(threads, ck_work3(y, d->in_channels / d->groups, ck_prod3(g->kernel)));
     const int64_t flip = d->flip ? 4 * ck_mul3(d->out_channels, d->in_channels / d->groups, ck_prod3(g->kernel)) : 0;
     // The most any variant allocates: the row kernels' zero row, or the plain C paths' buffers.
@@ -186,6 +188,13 @@ int ck_conv_ncx_direct_f32(const ck_conv_desc *d, const float *x, int64_t x_coun
     int status = ck_conv_check(d, x, x_count, w, w_count, y, y_count, 0);
     if (status != CK_OK) return status;
     if (y_count == 0) return CK_OK;
+    if (d->in_channels == 0) {
+        // No input channel, so no term: the bias, as every path gives, without planning for a kernel that the
+        // empty weight tensor does not bound.
+        const int64_t plane = y_count / d->out_channels;
+        for (int64_t i = 0; i < y_count; i++) y[i] = bias ? bias[i / plane % d->out_channels] : 0.0f;
+        return CK_OK;
+    }
     float *owned;
     const float *wt = ck_conv_weights(d, w, w_count, &owned);
     if (w_count && !wt) return CK_ERR_NOMEM;

@@ -171,7 +171,8 @@ int ck_conv_ncx_implicit_gemm_prepare_f32(const ck_conv_desc *d, int isa, int th
         return CK_ERR_ARGUMENT;
     const int64_t G = d->groups, Cg = d->in_channels / G, Mg = d->out_channels / G, KK = ck_prod3(g->kernel);
     const int64_t K = ck_mul(Cg, KK), P = ck_prod3(g->out), MK = ck_mul(d->out_channels, K);
-    if (K < 0 || MK < 0 || K > INT_MAX) return CK_ERR_ARGUMENT;
+    // K rows beyond 2^28 (a 1 GiB row table, weights of at least as much per output channel): beyond what it takes.
+    if (K < 0 || MK < 0 || K > (INT_MAX >> 3)) return CK_ERR_ARGUMENT;
     if (w && w_count != MK) return CK_ERR_ARGUMENT;
 
     ck_conv_gemm *p = calloc(1, sizeof *p);
@@ -194,21 +195,23 @@ int ck_conv_ncx_implicit_gemm_prepare_f32(const ck_conv_desc *d, int isa, int th
     for (int a = 0; a < 3; a++)
         plain &= g->kernel[a] == 1 && g->stride[a] == 1 && g->pad[a] == 0 && g->out[a] == g->in[a];
     p->copy = !(plain && ck_mul(Cg, P) >= 0 && ck_mul(Cg, P) <= INT32_MAX - NR);
-    int64_t ext[3] = {0, 0, 0};
+    int64_t ext[3] = {0, 0, 0}, period[3] = {1, 1, 1};
     if (p->copy) {
         p->nph = 1;
         for (int a = 0; a < 3; a++) {
             const int64_t k = g->kernel[a], s = g->stride[a], dl = g->dilation[a];
             ext[a] = (k - 1) * dl / s;
-            p->res[a] = malloc(sizeof(int64_t) * (size_t)ck_min(k, s));
+            // t·dl mod s takes distinct values for t below s / gcd(dl, s) and then repeats: the phases in order of
+            // first use are those of the first min(k, period) taps (a hostile kernel costs no pass over its taps).
+            int64_t u = dl, v = s;
+            while (v) { const int64_t t = u % v; u = v; v = t; }
+            period[a] = s / u;
+            const int64_t n = ck_min(k, period[a]);
+            if (n > BAND_FLOATS) goto fail;  // more phases than one unit's planes can hold
+            p->res[a] = malloc(sizeof(int64_t) * (size_t)n);
             if (!p->res[a]) goto nomem;
-            p->nr[a] = 0;
-            for (int64_t t = 0; t < k; t++) {
-                const int64_t r = t * dl % s;
-                int64_t i = 0;
-                while (i < p->nr[a] && p->res[a][i] != r) i++;
-                if (i == p->nr[a]) p->res[a][p->nr[a]++] = r;
-            }
+            for (int64_t t = 0; t < n; t++) p->res[a][t] = t * dl % s;
+            p->nr[a] = n;
             p->nph *= p->nr[a];
         }
         if (!choose_bands(p, ext)) goto fail;
@@ -238,9 +241,7 @@ int ck_conv_ncx_implicit_gemm_prepare_f32(const ck_conv_desc *d, int isa, int th
         const int64_t tk[3] = {t / (g->kernel[1] * g->kernel[2]), t / g->kernel[2] % g->kernel[1], t % g->kernel[2]};
         int64_t phase = 0, shift = 0;
         for (int a = 0; a < 3; a++) {
-            const int64_t s = g->stride[a], r = tk[a] * g->dilation[a] % s;
-            int64_t i = 0;
-            while (p->res[a][i] != r) i++;
+            const int64_t s = g->stride[a], i = tk[a] % period[a];  // res[a][i] = tk·dl mod s
             phase = phase * p->nr[a] + i;
             shift = shift * p->Q[a] + tk[a] * g->dilation[a] / s;
         }
@@ -293,7 +294,7 @@ int ck_conv_ncx_implicit_gemm_prepare_f32(const ck_conv_desc *d, int isa, int th
             int64_t l1, l2;
             ck_cache_sizes(&l1, &l2);
             const int64_t kmax = ck_max(16, l2 / 4 / (4 * W));
-            p->nkc = (K + kmax - 1) / kmax;
+            p->nkc = ck_max(1, (K + kmax - 1) / kmax);  // K = 0 (no input channel): one empty chunk, no 0 / 0
             p->kc = (K + p->nkc - 1) / p->nkc;
             p->pack_floats = ck_mul3(G, Mpad, K);
             p->poff = malloc(sizeof(int32_t) * (size_t)P);

@@ -28,7 +28,10 @@ int ck_convtranspose_ncx_gemm_col2im_f32(const ck_conv_desc *d, const float *x, 
     for (int a = 0; a < 3; a++) { gt.in[a] = g->out[a]; gt.out[a] = g->in[a]; }
     const int64_t rblocks = (R + RB - 1) / RB;
 
-#pragma omp parallel num_threads(ck_team_for(threads, ck_work3(x_count, R, 1)))
+    // The team splits each step (two barriers per step): steps too small to share, e.g. 65536 images of a few
+    // pixels, run on one thread rather than pay N·G·ntiles barrier waits.
+    const int team = ck_team_for(threads, ck_min(ck_work3(x_count, R, 1), ck_work3(Cg + 1, R, pt)));
+#pragma omp parallel num_threads(team)
     for (int64_t step = 0; step < N * G * ntiles; step++) {
         const int64_t tile = step % ntiles, ng = step / ntiles, n = ng / G, gi = ng % G;
         const int64_t p0 = tile * pt, p1 = ck_min(P, p0 + pt), pw = p1 - p0;

@@ -30,6 +30,7 @@ int ck_im2col_ncx_f32(const ck_window *g, int64_t batch, int64_t channels, const
     const int64_t planes = ck_mul(batch, channels);
     if (planes < 0 || ck_mul3(planes, KK, L) != y_count || ck_mul(planes, IS) != x_count) return CK_ERR_ARGUMENT;
     if ((x_count && !x) || (y_count && !y)) return CK_ERR_ARGUMENT;
+    if (y_count == 0) return CK_OK;  // an empty grid does not bound the kernel: no pass over its rows
 #pragma omp parallel for num_threads(ck_team_for(threads, y_count)) schedule(static)
     for (int64_t r = 0; r < planes * KK; r++) im2col_row(g, x + (r / KK) * IS, r % KK, y + r * L);
     return CK_OK;

@@ -214,6 +214,38 @@ int64_t ck_conv_nchw_winograd_plan_bytes_f32(const ck_conv_winograd *p);
 int ck_conv_nchw_winograd_isa(const ck_conv_winograd *p);
 void ck_conv_nchw_winograd_destroy_f32(ck_conv_winograd *p);
 
+// ---- conv/ FFT convolution (conv/ck_conv_ncx_fft_f32.c, transforms in fft/) ---------------------------------
+
+/// A prepared FFT convolution (opaque): tile size, twiddles, ISA and optionally the kernel spectra.
+typedef struct ck_conv_fft ck_conv_fft;
+/// Prepares 1-D or 2-D conv `d` (d axis of size 1 with kernel 1 and no pad; any kernel up to a dilated extent of
+/// 1024, stride, dilation, pads, groups, batch, flip) for FFT overlap-save tiles of Th × Tw (powers of two in
+/// [16, 1024], the cheapest under ck_conv_ncx_fft_cost_f32's model) with ISA `isa` (capped by ck_isa_resolve;
+/// negative = best). Epilogue clamp [act_lo, act_hi] (-INFINITY/INFINITY = none). When `w` is non-NULL its w_count
+/// floats [M, C/G, kh, kw] are transformed into the plan (`threads` do it). Returns CK_OK and *out, or
+/// CK_ERR_ARGUMENT (3-D, extents beyond 1024, kernel spectra beyond 1 GiB, bad sizes) / CK_ERR_NOMEM and *out = NULL.
+int ck_conv_ncx_fft_prepare_f32(const ck_conv_desc *d, int isa, int threads, const float *w, int64_t w_count,
+                                float act_lo, float act_hi, ck_conv_fft **out);
+/// Runs a prepared plan: y = clamp(conv(x, w) + bias), bias [M] or NULL; `w` may be NULL when the plan holds the
+/// spectra, otherwise they are computed into this run's workspace. Read-only plan; results bitwise identical for
+/// every `threads`. Error: max|y − exact| / max|exact| grows like log(Th·Tw), about 1e-6 (CKernels/README.md).
+int ck_conv_ncx_fft_run_f32(const ck_conv_fft *p, const float *x, int64_t x_count, const float *w, int64_t w_count,
+                            const float *bias, float *y, int64_t y_count, int threads);
+/// Workspace bytes one run allocates: (C/G + 3) complex tiles per thread, plus the kernel spectra when
+/// `weights_given` (or the plan holds none). -1 for a NULL plan.
+int64_t ck_conv_ncx_fft_workspace_f32(const ck_conv_fft *p, int threads, int weights_given);
+/// Bytes the plan holds (M·C/G complex Th × Tw spectra when given weights).
+int64_t ck_conv_ncx_fft_plan_bytes_f32(const ck_conv_fft *p);
+/// The ISA the plan's transforms use (CK_ISA_*).
+int ck_conv_ncx_fft_isa(const ck_conv_fft *p);
+/// The plan's transform size Th × Tw.
+void ck_conv_ncx_fft_tile(const ck_conv_fft *p, int64_t *tile_h, int64_t *tile_w);
+void ck_conv_ncx_fft_destroy_f32(ck_conv_fft *p);
+/// The cost model's time in one-core seconds for conv `d` on `threads` threads (an uneven last round of work items
+/// counted as busy) with the cheapest tile (written to tile_h, tile_w when non-NULL), or -1 when
+/// ck_conv_ncx_fft_prepare_f32 would decline the geometry. The tile (the plan's) does not depend on `threads`.
+double ck_conv_ncx_fft_cost_f32(const ck_conv_desc *d, int isa, int threads, int64_t *tile_h, int64_t *tile_w);
+
 // ---- backward passes (vector-Jacobian products; CKernels/README.md "Backward") --------------------------------
 //
 // Each takes the forward problem's descriptor and dL/dY, and writes every element of the gradients asked for
@@ -283,6 +315,46 @@ int ck_im2col_ncx_f32(const ck_window *g, int64_t batch, int64_t channels, const
 int ck_maxunpool_ncx_backward_f32(int64_t batch, int64_t channels, int64_t spatial_rank, const int64_t *space,
                                   const int64_t *out, const float *dy, int64_t dy_count, const int64_t *index,
                                   float *dx, int64_t dx_count, int threads);
+
+// ---- Pad (pad/) ------------------------------------------------------------------------------------------------
+
+/// Border modes (BorderMode in CNNKitCore): what a position beyond an axis's edge reads.
+enum {
+    CK_BORDER_CONSTANT = 0,   // a constant value
+    CK_BORDER_REFLECT = 1,    // d c b | a b c d | c b a
+    CK_BORDER_SYMMETRIC = 2,  // c b a | a b c d | d c b
+    CK_BORDER_EDGE = 3,       // a a a | a b c d | d d d
+    CK_BORDER_WRAP = 4,       // b c d | a b c d | a b c
+};
+
+/// Pad (ONNX Pad-19), any rank up to 16, contiguous C order. Per axis k the input keeps positions
+/// [start[k], start[k] + extent[k]) (negative pads crop first), then output position o reads kept position
+/// border(o - begin[k]) (begin = the positive begin pad), or `value` where a CK_BORDER_CONSTANT axis has no source.
+int ck_pad_ncx_f32(int64_t rank, const int64_t *in, const int64_t *start, const int64_t *extent, const int64_t *begin,
+                   const int64_t *out, int mode, float value, const float *x, int64_t x_count, float *y, int64_t y_count,
+                   int threads);
+
+/// Pad gradient: dx[i] = sum of dy over the output positions that read input position i (every element of dx
+/// written; each row summed in one fixed order, so bitwise the same for every thread count).
+int ck_pad_ncx_backward_f32(int64_t rank, const int64_t *in, const int64_t *start, const int64_t *extent,
+                            const int64_t *begin, const int64_t *out, int mode, const float *dy, int64_t dy_count,
+                            float *dx, int64_t dx_count, int threads);
+
+// ---- adaptive pooling (pool/ck_adaptivepool_ncx_f32.c) ----------------------------------------------------------
+
+enum { CK_ADAPTIVE_MAX = 0, CK_ADAPTIVE_AVERAGE = 1 };
+
+/// Adaptive max / average pooling of `planes` = N·C planes of `rank` (1–3) spatial axes `in` to `out` (all >= 1);
+/// output i of an axis pools [floor(i·L/out), ceil((i+1)·L/out)). `index` (max only, may be NULL) receives flat
+/// input positions (first NaN, else first maximum in row-major window order).
+int ck_adaptivepool_ncx_f32(int kind, int64_t planes, int64_t rank, const int64_t *in, const int64_t *out,
+                            const float *x, int64_t x_count, float *y, int64_t y_count, int64_t *index, int threads);
+
+/// Adaptive pooling gradient: dx (every element written) = max: dy to each window's forward argmax (recomputed
+/// from x); average: dy / window size spread over the window; overlapping windows accumulate in output order.
+int ck_adaptivepool_ncx_backward_f32(int kind, int64_t planes, int64_t rank, const int64_t *in, const int64_t *out,
+                                     const float *x, int64_t x_count, const float *dy, int64_t dy_count, float *dx,
+                                     int64_t dx_count, int threads);
 
 #ifdef __cplusplus
 }

@@ -26,7 +26,7 @@ void ck_maxpool_item(const maxpool_args *A, int64_t item, float *acc, int64_t *i
     const ck_window *g = &d->g;
     const ck_rowplan *rp = A->rp;
     const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2], OD = g->out[0], OH = g->out[1], OW = g->out[2];
-    const int64_t KW = g->kernel[2], s = g->stride[2];
+    const int64_t s = g->stride[2];
     const int64_t wblocks = (OW + CK_POOL_OWB - 1) / CK_POOL_OWB;
     int64_t rest = item;
     const int64_t wb = rest % wblocks; rest /= wblocks;
@@ -39,44 +39,44 @@ void ck_maxpool_item(const maxpool_args *A, int64_t item, float *acc, int64_t *i
     const int64_t colstride = d->column_major ? IH : 1, step = s * colstride;
 
     for (int64_t i = 0; i < len; i++) acc[i] = -INFINITY;
+    // Only the window's rows inside the input, and per block of columns only the taps some column reads inside the
+    // row: the others read -inf, which never replaces anything.
+    int64_t d0, d1, h0, h1;
+    ck_axis_taps(g, 0, od, &d0, &d1);
+    ck_axis_taps(g, 1, oh, &h0, &h1);
     if (with_idx) {
-        int64_t id0 = -1, ih0 = -1;  // first rows of the window inside the input
-        for (int64_t kd = 0; kd < g->kernel[0] && id0 < 0; kd++) {
-            const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
-            if (id >= 0 && id < ID) id0 = id;
-        }
-        for (int64_t kh = 0; kh < g->kernel[1] && ih0 < 0; kh++) {
-            const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
-            if (ih >= 0 && ih < IH) ih0 = ih;
-        }
+        // The first row of the window inside the input, if any.
+        const int64_t id0 = d0 < d1 ? od * g->stride[0] - g->pad[0] + d0 * g->dilation[0] : -1;
+        const int64_t ih0 = h0 < h1 ? oh * g->stride[1] - g->pad[1] + h0 * g->dilation[1] : -1;
         const int64_t rowbase = plane * IS + (d->column_major ? ih0 : (id0 * IH + ih0) * IW);
         for (int64_t i = 0; i < len; i++) {
             const int64_t col = A->first[ow0 + i];
             idx[i] = id0 < 0 || ih0 < 0 || col < 0 ? -1 : rowbase + col * colstride;
         }
     }
-    for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+    for (int64_t kd = d0; kd < d1; kd++) {
         const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
-        if (id < 0 || id >= ID) continue;
-        for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+        for (int64_t kh = h0; kh < h1; kh++) {
             const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
-            if (ih < 0 || ih >= IH) continue;
             const float *base = ck_row_build(rp, xp + (id * IH + ih) * IW, ow0, len, -INFINITY, buf);
             // Flat index of tap kw at block column i: rowbase + (q + (ow0 + i)*s)*colstride, q = kw*d - p.
             const int64_t rowbase = plane * IS + (d->column_major ? ih : (id * IH + ih) * IW)
                                     + (ow0 * s - g->pad[2]) * colstride;
-            int64_t i = 0;
+            int64_t i = 0, k0 = 0, k1 = 0;
             if (!with_idx) {
                 for (; i + B <= len; i += B) {
                     float a[B];
                     for (int j = 0; j < B; j++) a[j] = acc[i + j];
-                    for (int64_t kw = 0; kw < KW; kw++) {
+                    ck_block_taps(g, ow0 + i, ow0 + i + B - 1, &k0, &k1);
+                    for (int64_t kw = k0; kw < k1; kw++) {
                         const float *v = ck_row_tap(rp, base, kw) + i;
                         for (int j = 0; j < B; j++) a[j] = PICK(v[j], a[j]) ? v[j] : a[j];
                     }
                     for (int j = 0; j < B; j++) acc[i + j] = a[j];
                 }
-                for (int64_t kw = 0; kw < KW; kw++) {
+                k0 = k1 = 0;
+                if (i < len) ck_block_taps(g, ow0 + i, ow0 + len - 1, &k0, &k1);
+                for (int64_t kw = k0; kw < k1; kw++) {
                     const float *v = ck_row_tap(rp, base, kw);
                     for (int64_t k = i; k < len; k++) acc[k] = PICK(v[k], acc[k]) ? v[k] : acc[k];
                 }
@@ -85,7 +85,8 @@ void ck_maxpool_item(const maxpool_args *A, int64_t item, float *acc, int64_t *i
                     float a[B];
                     int64_t t[B];
                     for (int j = 0; j < B; j++) { a[j] = acc[i + j]; t[j] = idx[i + j]; }
-                    for (int64_t kw = 0; kw < KW; kw++) {
+                    ck_block_taps(g, ow0 + i, ow0 + i + B - 1, &k0, &k1);
+                    for (int64_t kw = k0; kw < k1; kw++) {
                         const float *v = ck_row_tap(rp, base, kw) + i;
                         const int64_t base = rowbase + (kw * rp->d) * colstride + i * step;
                         for (int j = 0; j < B; j++) {
@@ -96,7 +97,9 @@ void ck_maxpool_item(const maxpool_args *A, int64_t item, float *acc, int64_t *i
                     }
                     for (int j = 0; j < B; j++) { acc[i + j] = a[j]; idx[i + j] = t[j]; }
                 }
-                for (int64_t kw = 0; kw < KW; kw++) {
+                k0 = k1 = 0;
+                if (i < len) ck_block_taps(g, ow0 + i, ow0 + len - 1, &k0, &k1);
+                for (int64_t kw = k0; kw < k1; kw++) {
                     const float *v = ck_row_tap(rp, base, kw);
                     const int64_t base = rowbase + (kw * rp->d) * colstride;
                     for (int64_t k = i; k < len; k++)
@@ -247,6 +250,14 @@ int ck_maxpool_ncx_f32(const ck_pool_desc *d, const float *x, int64_t x_count, f
         return status;
     }
 #endif
+    if (!planes_fit && ck_pool_wide(g)) {
+        // A window far wider than the row: one output at a time over its taps inside the input.
+        const ck_prow_args A = {d, x, y, indices, NULL, NULL, NULL, 0};
+        const int64_t rows = d->batch * d->channels * g->out[0] * g->out[1];
+#pragma omp parallel for num_threads(ck_team_for(threads, ck_work3(y_count, ck_min(g->kernel[2], g->in[2] + 1), 1))) schedule(static)
+        for (int64_t r = 0; r < rows; r++) ck_max_row_exact(&A, r);
+        return CK_OK;
+    }
     ck_rowplan rp;
     if (ck_rowplan_init(&rp, g, CK_POOL_OWB) != CK_OK) return CK_ERR_NOMEM;
     const int64_t OW = g->out[2];
@@ -255,12 +266,10 @@ int ck_maxpool_ncx_f32(const ck_pool_desc *d, const float *x, int64_t x_count, f
         ck_rowplan_free(&rp);
         return CK_ERR_NOMEM;
     }
-    for (int64_t ow = 0; ow < OW; ow++) {
-        first[ow] = -1;
-        for (int64_t kw = 0; kw < g->kernel[2] && first[ow] < 0; kw++) {
-            const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];
-            if (iw >= 0 && iw < g->in[2]) first[ow] = iw;
-        }
+    for (int64_t ow = 0; ow < OW; ow++) {  // the first column of each window inside the row, or -1
+        int64_t k0, k1;
+        ck_axis_taps(g, 2, ow, &k0, &k1);
+        first[ow] = k0 < k1 ? ow * g->stride[2] - g->pad[2] + k0 * g->dilation[2] : -1;
     }
     if (planes_fit) {
         int64_t *first_row = malloc(sizeof(int64_t) * (size_t)g->out[1]);
@@ -269,11 +278,9 @@ int ck_maxpool_ncx_f32(const ck_pool_desc *d, const float *x, int64_t x_count, f
             return CK_ERR_NOMEM;
         }
         for (int64_t oh = 0; oh < g->out[1]; oh++) {
-            first_row[oh] = -1;
-            for (int64_t kh = 0; kh < g->kernel[1] && first_row[oh] < 0; kh++) {
-                const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
-                if (ih >= 0 && ih < g->in[1]) first_row[oh] = ih;
-            }
+            int64_t k0, k1;
+            ck_axis_taps(g, 1, oh, &k0, &k1);
+            first_row[oh] = k0 < k1 ? oh * g->stride[1] - g->pad[1] + k0 * g->dilation[1] : -1;
         }
         const int64_t planes = d->batch * d->channels;
         const int team = ck_team_for(threads, ck_work3(y_count, ck_prod3(g->kernel), 1) + x_count);

@@ -10,17 +10,20 @@
 
 /// Visits the taps of window (od, oh, ow) inside the input in row-major order: BODY sees `pos` (within the plane).
 #define FOR_TAPS(BODY)                                                                                              \
-    for (int64_t kd = 0; kd < g->kernel[0]; kd++) {                                                                 \
-        const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];                                     \
-        if (id < 0 || id >= ID) continue;                                                                           \
-        for (int64_t kh = 0; kh < g->kernel[1]; kh++) {                                                             \
-            const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];                                 \
-            if (ih < 0 || ih >= IH) continue;                                                                       \
-            for (int64_t kw = 0; kw < g->kernel[2]; kw++) {                                                         \
-                const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];                             \
-                if (iw < 0 || iw >= IW) continue;                                                                   \
-                const int64_t pos = (id * IH + ih) * IW + iw;                                                       \
-                BODY                                                                                                \
+    {                                                                                                               \
+        int64_t kd0_, kd1_, kh0_, kh1_, kw0_, kw1_;                                                                 \
+        ck_axis_taps(g, 0, od, &kd0_, &kd1_);                                                                       \
+        ck_axis_taps(g, 1, oh, &kh0_, &kh1_);                                                                       \
+        ck_axis_taps(g, 2, ow, &kw0_, &kw1_);                                                                       \
+        for (int64_t kd = kd0_; kd < kd1_; kd++) {                                                                  \
+            const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];                                 \
+            for (int64_t kh = kh0_; kh < kh1_; kh++) {                                                              \
+                const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];                             \
+                for (int64_t kw = kw0_; kw < kw1_; kw++) {                                                          \
+                    const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];                         \
+                    const int64_t pos = (id * IH + ih) * IW + iw;                                                   \
+                    BODY                                                                                            \
+                }                                                                                                   \
             }                                                                                                       \
         }                                                                                                           \
     }
@@ -90,6 +93,10 @@ int ck_pool_ncx_backward_f32(const ck_pool_desc *d, int kind, float p, uint64_t 
     if (status != CK_OK) return status;
     if (dx_count != x_count || (dx_count && !dx)) return CK_ERR_ARGUMENT;
     if (kind == CK_POOL_BWD_LP && (!(p > 0.0f) || isinf(p))) return CK_ERR_ARGUMENT;
+    if (dy_count == 0) {  // no window: dX is 0 (and the per-plane tables below must not follow an unused OS)
+        if (dx_count) memset(dx, 0, sizeof(float) * (size_t)dx_count);
+        return CK_OK;
+    }
     const ck_window *g = &d->g;
     const int64_t planes = d->batch * d->channels, IS = ck_prod3(g->in), OS = ck_prod3(g->out);
     const int64_t IH = g->in[1], IW = g->in[2];

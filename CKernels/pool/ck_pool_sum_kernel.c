@@ -42,54 +42,59 @@ void ck_pool_sum_item(const sum_args *A, int64_t item, float *acc, float *buf) {
     const int64_t ow0 = wb * CK_POOL_OWB, len = ck_min(OW, ow0 + CK_POOL_OWB) - ow0;
     const float *xp = A->x + plane * ID * IH * IW;
 
+    // Only the window's rows inside the input, and only taps some output reads inside the row: the others would
+    // add the padding's 0, and a sum that starts at +0 is never -0, so adding +0 changes nothing.
+    int64_t d0, d1, h0, h1;
+    ck_axis_taps(g, 0, od, &d0, &d1);
+    ck_axis_taps(g, 1, oh, &h0, &h1);
     if (A->span) {
-        // Overlapping windows: sum the window's rows first over the whole span the block reads (unit stride),
-        // then each output adds its KW columns of that row sum.
+        // Overlapping windows: sum the window's rows first over the span the block reads inside the input row
+        // (unit stride), then each output adds its KW columns of that row sum (0 outside the row).
         const int64_t s = g->stride[2], dw = g->dilation[2], j0 = ow0 * s - g->pad[2];
         const int64_t L = (len - 1) * s + (KW - 1) * dw + 1;
-        float *v = buf;
-        for (int64_t t = 0; t < L; t++) v[t] = 0.0f;
-        int64_t tlo, thi;  // span entries inside the input row
+        int64_t tlo, thi;  // span entries inside the input row; v[t - tlo] holds entry t
         ck_valid_range(L, IW, 1, j0, &tlo, &thi);
-        for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+        float *v = buf;
+        for (int64_t t = 0; t < thi - tlo; t++) v[t] = 0.0f;
+        for (int64_t kd = d0; kd < d1 && tlo < thi; kd++) {
             const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
-            if (id < 0 || id >= ID) continue;
-            for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+            for (int64_t kh = h0; kh < h1; kh++) {
                 const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
-                if (ih < 0 || ih >= IH || tlo >= thi) continue;
                 const float *row = xp + (id * IH + ih) * IW + (j0 + tlo);
-                float *vt = v + tlo;
                 const int64_t n = thi - tlo;
                 switch (f) {
-                case CK_SUM_PLAIN: for (int64_t t = 0; t < n; t++) vt[t] += row[t]; break;
-                case CK_SUM_ABS: for (int64_t t = 0; t < n; t++) vt[t] += fabsf(row[t]); break;
-                case CK_SUM_SQUARE: for (int64_t t = 0; t < n; t++) vt[t] += row[t] * row[t]; break;
-                default: for (int64_t t = 0; t < n; t++) vt[t] += powf(fabsf(row[t]), p); break;
+                case CK_SUM_PLAIN: for (int64_t t = 0; t < n; t++) v[t] += row[t]; break;
+                case CK_SUM_ABS: for (int64_t t = 0; t < n; t++) v[t] += fabsf(row[t]); break;
+                case CK_SUM_SQUARE: for (int64_t t = 0; t < n; t++) v[t] += row[t] * row[t]; break;
+                default: for (int64_t t = 0; t < n; t++) v[t] += powf(fabsf(row[t]), p); break;
                 }
             }
         }
         for (int64_t i = 0; i < len; i++) acc[i] = 0.0f;
-        for (int64_t kw = 0; kw < KW; kw++) {
-            const float *vk = v + kw * dw;
+        int64_t k0 = 0, k1 = 0;
+        if (tlo < thi) ck_block_taps(g, ow0, ow0 + len - 1, &k0, &k1);
+        for (int64_t kw = k0; kw < k1; kw++) {
+            int64_t lo, hi;  // block columns whose tap kw lies inside the row
+            ck_valid_range(len, thi - tlo, s, kw * dw - tlo, &lo, &hi);
+            const int64_t o = kw * dw - tlo;
             if (s == 1)
-                for (int64_t i = 0; i < len; i++) acc[i] += vk[i];
+                for (int64_t i = lo; i < hi; i++) acc[i] += v[o + i];
             else
-                for (int64_t i = 0; i < len; i++) acc[i] += vk[i * s];
+                for (int64_t i = lo; i < hi; i++) acc[i] += v[o + i * s];
         }
     } else {
     for (int64_t i = 0; i < len; i++) acc[i] = 0.0f;
-    for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+    for (int64_t kd = d0; kd < d1; kd++) {
         const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
-        if (id < 0 || id >= ID) continue;
-        for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+        for (int64_t kh = h0; kh < h1; kh++) {
             const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];
-            if (ih < 0 || ih >= IH) continue;
             const float *base = ck_row_build(rp, xp + (id * IH + ih) * IW, ow0, len, 0.0f, buf);
-            int64_t i = 0;
+            int64_t i = 0, k0 = 0, k1 = 0;
             for (; i + B <= len; i += B) {
                 float a[B];
                 for (int j = 0; j < B; j++) a[j] = acc[i + j];
-                for (int64_t kw = 0; kw < KW; kw++) {
+                ck_block_taps(g, ow0 + i, ow0 + i + B - 1, &k0, &k1);
+                for (int64_t kw = k0; kw < k1; kw++) {
                     const float *v = ck_row_tap(rp, base, kw) + i;
                     switch (f) {
                     case CK_SUM_PLAIN: for (int j = 0; j < B; j++) a[j] += v[j]; break;
@@ -100,7 +105,9 @@ void ck_pool_sum_item(const sum_args *A, int64_t item, float *acc, float *buf) {
                 }
                 for (int j = 0; j < B; j++) acc[i + j] = a[j];
             }
-            for (int64_t kw = 0; kw < KW; kw++) {
+            k0 = k1 = 0;
+            if (i < len) ck_block_taps(g, ow0 + i, ow0 + len - 1, &k0, &k1);
+            for (int64_t kw = k0; kw < k1; kw++) {
                 const float *v = ck_row_tap(rp, base, kw);
                 for (int64_t k = i; k < len; k++) acc[k] += term(f, v[k], p);
             }
@@ -231,6 +238,47 @@ void ck_plane_worker_body(const sum_args *A, int64_t planes, int64_t *next, floa
 CK_POOL_ISA_VARIANTS(ck_plane_worker, (const sum_args *A, int64_t planes, int64_t *next, float *P, float *V),
                      (A, planes, next, P, V))
 
+/// Output row `item` (plane, od, oh), one output at a time over its taps inside the input, in the row path's order:
+/// (kd, kh, kw), or with overlapping windows (span) per kw the sum over the rows, then kw by kw.
+static void ck_sum_row_exact(const sum_args *A, int64_t item) {
+    const ck_window *g = &A->d->g;
+    const ck_sum_term f = A->f;
+    const float p = A->p;
+    const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2], IH = g->in[1], IW = g->in[2];
+    const int64_t oh = item % OH, od = (item / OH) % OD, plane = item / (OH * OD);
+    const float *xp = A->x + plane * ck_prod3(g->in);
+    int64_t d0, d1, h0, h1;
+    ck_axis_taps(g, 0, od, &d0, &d1);
+    ck_axis_taps(g, 1, oh, &h0, &h1);
+    const int64_t id0 = od * g->stride[0] - g->pad[0], ih0 = oh * g->stride[1] - g->pad[1];
+    const int64_t DD = g->dilation[0], DH = g->dilation[1], DW = g->dilation[2];
+    float *dst = A->y + item * OW;
+    for (int64_t ow = 0; ow < OW; ow++) {
+        int64_t w0, w1;
+        ck_axis_taps(g, 2, ow, &w0, &w1);
+        const int64_t iw0 = ow * g->stride[2] - g->pad[2];
+        float acc = 0.0f;
+        if (A->span) {
+            for (int64_t kw = w0; kw < w1; kw++) {
+                float v = 0.0f;
+                for (int64_t kd = d0; kd < d1; kd++)
+                    for (int64_t kh = h0; kh < h1; kh++)
+                        v += term(f, xp[((id0 + kd * DD) * IH + ih0 + kh * DH) * IW + iw0 + kw * DW], p);
+                acc += v;
+            }
+        } else {
+            for (int64_t kd = d0; kd < d1; kd++)
+                for (int64_t kh = h0; kh < h1; kh++)
+                    for (int64_t kw = w0; kw < w1; kw++)
+                        acc += term(f, xp[((id0 + kd * DD) * IH + ih0 + kh * DH) * IW + iw0 + kw * DW], p);
+        }
+        dst[ow] = f == CK_SUM_PLAIN    ? acc / (A->dh[od * OH + oh] * A->divisor[ow])
+                  : f == CK_SUM_ABS    ? acc
+                  : f == CK_SUM_SQUARE ? sqrtf(acc)
+                                       : powf(acc, 1.0f / p);
+    }
+}
+
 /// f: 0 average (count_include_pad in `include_pad`), 1/2/3 Lp with p = 1 / 2 / other.
 int ck_pool_sum_kernel(const ck_pool_desc *d, ck_sum_term f, float p, int include_pad, const float *x, int64_t x_count, float *y,
                        int64_t y_count, int threads, int isa) {
@@ -246,14 +294,9 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, ck_sum_term f, float p, int includ
         return CK_OK;
     }
     const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
-    ck_rowplan rp;
-    if (ck_rowplan_init(&rp, g, CK_POOL_OWB) != CK_OK) return CK_ERR_NOMEM;
     // Average divisors: taps inside the input (or inside input + explicit padding with count_include_pad), per axis.
     float *divisor = f == CK_SUM_PLAIN ? malloc(sizeof(float) * (size_t)(OW + OD * OH)) : NULL;
-    if (f == CK_SUM_PLAIN && !divisor) {
-        ck_rowplan_free(&rp);
-        return CK_ERR_NOMEM;
-    }
+    if (f == CK_SUM_PLAIN && !divisor) return CK_ERR_NOMEM;
     if (f == CK_SUM_PLAIN) {
         int64_t lo[3], hi[3];
         for (int a = 0; a < 3; a++) {
@@ -276,7 +319,6 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, ck_sum_term f, float p, int includ
     if (isa >= CK_ISA_AVX2 && f <= 2 && !small_planes && ck_prow_supported(d, 0, 1)) {
         float *inv = f == CK_SUM_PLAIN ? malloc(sizeof(float) * (size_t)(OW + OD * OH)) : NULL;
         if (f == CK_SUM_PLAIN && !inv) {
-            ck_rowplan_free(&rp);
             free(divisor);
             return CK_ERR_NOMEM;
         }
@@ -284,14 +326,12 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, ck_sum_term f, float p, int includ
         const ck_prow_args R = {d, x, y, NULL, NULL, inv, inv ? inv + OW : NULL, f};
         status = isa >= CK_ISA_AVX512 ? ck_poolsum_rows_avx512(&R, threads) : ck_poolsum_rows_avx2(&R, threads);
         free(inv);
-        ck_rowplan_free(&rp);
         free(divisor);
         return status;
     }
 #endif
     const int span = g->stride[2] <= (g->kernel[2] - 1) * g->dilation[2] + 1;
-    const int64_t span_floats = (ck_min(CK_POOL_OWB, OW) - 1) * g->stride[2] + (g->kernel[2] - 1) * g->dilation[2] + 1;
-    sum_args A = {d, &rp, divisor, divisor ? divisor + OW : NULL, span, NULL, f, p, x, y};
+    sum_args A = {d, NULL, divisor, divisor ? divisor + OW : NULL, span, NULL, f, p, x, y};
     const int64_t items = d->batch * d->channels * OD * OH * ((OW + CK_POOL_OWB - 1) / CK_POOL_OWB);
     const int team = ck_team_for(threads, ck_work3(y_count, ck_prod3(g->kernel), 1) + x_count);
     int failed = 0;
@@ -309,11 +349,27 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, ck_sum_term f, float p, int includ
                 CK_POOL_ISA_CALL(ck_plane_worker, isa, (&A, d->batch * d->channels, &next, P, V));
             free(P); free(V);
         }
-        ck_rowplan_free(&rp);
         free(divisor);
         free(inverse);
         return failed ? CK_ERR_NOMEM : CK_OK;
     }
+    if (ck_pool_wide(g)) {
+        // A window far wider than the row: one output at a time over its taps inside the input.
+        const int64_t rows = d->batch * d->channels * OD * OH;
+#pragma omp parallel for num_threads(ck_team_for(threads, ck_work3(y_count, ck_min(g->kernel[2], g->in[2] + 1), 1))) schedule(static)
+        for (int64_t r = 0; r < rows; r++) ck_sum_row_exact(&A, r);
+        free(divisor);
+        return CK_OK;
+    }
+    ck_rowplan rp;
+    if (ck_rowplan_init(&rp, g, CK_POOL_OWB) != CK_OK) {
+        free(divisor);
+        return CK_ERR_NOMEM;
+    }
+    A.rp = &rp;
+    // The span path's buffer holds the block's span inside the row: at most the row.
+    const int64_t span_floats = ck_max(1, ck_min(g->in[2], (ck_min(CK_POOL_OWB, OW) - 1) * g->stride[2] +
+                                                            (g->kernel[2] - 1) * g->dilation[2] + 1));
     const int64_t chunk = ck_chunk(items, team);
 #pragma omp parallel num_threads(team)
     {

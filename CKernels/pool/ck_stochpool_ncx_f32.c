@@ -15,18 +15,21 @@ static inline uint64_t mix(uint64_t z) {
 
 /// Visits the taps of window (od, oh, ow) inside the input in row-major order: fn(value, flat input index).
 #define FOR_EACH_TAP(BODY)                                                                                          \
-    for (int64_t kd = 0; kd < g->kernel[0]; kd++) {                                                                 \
-        const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];                                     \
-        if (id < 0 || id >= ID) continue;                                                                           \
-        for (int64_t kh = 0; kh < g->kernel[1]; kh++) {                                                             \
-            const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];                                 \
-            if (ih < 0 || ih >= IH) continue;                                                                       \
-            for (int64_t kw = 0; kw < g->kernel[2]; kw++) {                                                         \
-                const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];                             \
-                if (iw < 0 || iw >= IW) continue;                                                                   \
-                const float a = xp[(id * IH + ih) * IW + iw];                                                       \
-                const int64_t flat = plane * IS + (d->column_major ? ih + iw * IH : (id * IH + ih) * IW + iw);      \
-                BODY                                                                                                \
+    {                                                                                                               \
+        int64_t kd0_, kd1_, kh0_, kh1_, kw0_, kw1_;                                                                 \
+        ck_axis_taps(g, 0, od, &kd0_, &kd1_);                                                                       \
+        ck_axis_taps(g, 1, oh, &kh0_, &kh1_);                                                                       \
+        ck_axis_taps(g, 2, ow, &kw0_, &kw1_);                                                                       \
+        for (int64_t kd = kd0_; kd < kd1_; kd++) {                                                                  \
+            const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];                                 \
+            for (int64_t kh = kh0_; kh < kh1_; kh++) {                                                              \
+                const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];                             \
+                for (int64_t kw = kw0_; kw < kw1_; kw++) {                                                          \
+                    const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];                         \
+                    const float a = xp[(id * IH + ih) * IW + iw];                                                   \
+                    const int64_t flat = plane * IS + (d->column_major ? ih + iw * IH : (id * IH + ih) * IW + iw);  \
+                    BODY                                                                                            \
+                }                                                                                                   \
             }                                                                                                       \
         }                                                                                                           \
     }

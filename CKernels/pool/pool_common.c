@@ -16,9 +16,9 @@ int ck_pool_check(const ck_pool_desc *d, const float *x, int64_t x_count, const 
 int64_t ck_axis_count(int64_t o, int64_t s, int64_t pad, int64_t K, int64_t d, int64_t lo_bound, int64_t hi_bound) {
     // lo_bound <= o*s - pad + k*d < hi_bound
     const int64_t base = o * s - pad;
-    int64_t kmin = base >= lo_bound ? 0 : (lo_bound - base + d - 1) / d;
-    int64_t kmax = ck_floordiv(hi_bound - 1 - base, d);  // inclusive
-    kmax = ck_min(kmax, K - 1);
+    if (hi_bound - base <= 0) return 0;
+    const int64_t kmin = base >= lo_bound ? 0 : ck_ceildiv(lo_bound - base, d);
+    const int64_t kmax = ck_min((hi_bound - 1 - base) / d, K - 1);  // inclusive
     return kmax >= kmin ? kmax - kmin + 1 : 0;
 }
 
@@ -56,12 +56,12 @@ void ck_max_row_exact(const ck_prow_args *A, int64_t item) {
     const int64_t IS = ck_prod3(g->in), oh = item % OH, od = (item / OH) % OD, plane = item / (OH * OD);
     const float *xp = A->x + plane * IS;
     int64_t d0, d1, h0, h1;  // only the taps inside the input: a huge window costs nothing
-    ck_tap_range(od, g->stride[0], g->pad[0], g->kernel[0], g->dilation[0], g->in[0], &d0, &d1);
-    ck_tap_range(oh, g->stride[1], g->pad[1], g->kernel[1], g->dilation[1], IH, &h0, &h1);
+    ck_axis_taps(g, 0, od, &d0, &d1);
+    ck_axis_taps(g, 1, oh, &h0, &h1);
     for (int64_t ow = 0; ow < OW; ow++) {
         float m = -INFINITY;
         int64_t best = -1, w0, w1;
-        ck_tap_range(ow, g->stride[2], g->pad[2], g->kernel[2], g->dilation[2], IW, &w0, &w1);
+        ck_axis_taps(g, 2, ow, &w0, &w1);
         for (int64_t kd = d0; kd < d1; kd++) {
             const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
             for (int64_t kh = h0; kh < h1; kh++) {

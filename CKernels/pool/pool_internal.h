@@ -88,21 +88,45 @@ static inline uint64_t ck_prow_lanes(int64_t c, int64_t lim, int64_t IW) {
 
 /// Whether the row kernels take this window (with_idx: max with indices; sum: average / Lp with f <= 2).
 int ck_prow_supported(const ck_pool_desc *d, int with_idx, int sum);
+/// ⌈a / b⌉ for a >= 0, b > 0, without forming a + b − 1 (a kernel of 1 may carry any dilation up to INT64_MAX).
+static inline int64_t ck_ceildiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 /// Taps k in [*k0, *k1) of one axis, k < K, whose coordinate o*s - pad + k*d lies in [0, n) (empty when *k1 <= *k0).
 /// Computed, not searched: a window far larger than the input costs nothing (coordinates are < 2^62, see
-/// ck_window_check).
+/// ck_window_check). Only coordinates of taps inside the range may be formed: *k0 itself can exceed K.
 static inline void ck_tap_range(int64_t o, int64_t s, int64_t pad, int64_t K, int64_t d, int64_t n, int64_t *k0,
                                 int64_t *k1) {
     const int64_t base = o * s - pad;
-    *k0 = base >= 0 ? 0 : (-base + d - 1) / d;
+    *k0 = base >= 0 ? 0 : ck_ceildiv(-base, d);
     *k1 = n - base <= 0 ? 0 : ck_min(K, (n - 1 - base) / d + 1);
+}
+/// Taps of axis `a` of `g` inside the input for output o along it: none when the input is empty along any axis (a
+/// loop over the taps of one axis must not walk a long axis of an empty input).
+static inline void ck_axis_taps(const ck_window *g, int a, int64_t o, int64_t *k0, int64_t *k1) {
+    if (g->in[0] == 0 || g->in[1] == 0 || g->in[2] == 0) {
+        *k0 = *k1 = 0;
+        return;
+    }
+    ck_tap_range(o, g->stride[a], g->pad[a], g->kernel[a], g->dilation[a], g->in[a], k0, k1);
+}
+/// Taps along w that some output column of [o0, o1] (o0 <= o1) reads inside the input: k0 of o1 to k1 of o0 (both
+/// fall as o grows). Taps in between may still lie outside for some of the columns; they read the padding there.
+static inline void ck_block_taps(const ck_window *g, int64_t o0, int64_t o1, int64_t *k0, int64_t *k1) {
+    int64_t a, b;
+    ck_axis_taps(g, 2, o1, k0, &a);
+    ck_axis_taps(g, 2, o0, &b, k1);
+}
+/// Whether the window along w spans more than 2·IW + 16 columns, the bound the Swift adapter declines beyond (see
+/// CBackend.maximumPoolingKernel). Its phase rows would be mostly padding: the row paths hand such windows to the
+/// per-output loops over the taps inside the input (ck_max_row_exact, the sum kernel's exact rows).
+static inline int ck_pool_wide(const ck_window *g) {
+    return (g->kernel[2] - 1) * g->dilation[2] + 1 > 2 * g->in[2] + 16;
 }
 /// Input rows of output row (od, oh) inside the input, in (kd, kh) order: their offsets within the plane
 /// (rowoff) and h coordinates (rih); returns how many (at most ck_prow_max_rows).
 static inline int64_t ck_prow_rows(const ck_window *g, int64_t od, int64_t oh, int64_t *rowoff, int64_t *rih) {
     int64_t n = 0, d0, d1, h0, h1;
-    ck_tap_range(od, g->stride[0], g->pad[0], g->kernel[0], g->dilation[0], g->in[0], &d0, &d1);
-    ck_tap_range(oh, g->stride[1], g->pad[1], g->kernel[1], g->dilation[1], g->in[1], &h0, &h1);
+    ck_axis_taps(g, 0, od, &d0, &d1);
+    ck_axis_taps(g, 1, oh, &h0, &h1);
     for (int64_t kd = d0; kd < d1; kd++) {
         const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];
         for (int64_t kh = h0; kh < h1; kh++) {

@@ -95,3 +95,20 @@ public func maxUnpoolBackward(
 ) throws -> Tensor {
     try MaxUnpoolBackwardPlan(descriptor, inputShape: indices.shape, backend: backend).run(indices: indices, outputGrad: outputGrad)
 }
+
+/// Pad backward (ONNX Pad-19): dL/dX, each input position the sum of dL/dY over the output positions that read it
+/// (the border positions included), shaped like the forward input.
+/// - Throws: ``CNNKitError`` naming the parameter at fault (see ``PadProblem``) or a shape mismatch.
+public func padBackward(
+    outputGrad: Tensor, inputShape: [Int], _ descriptor: PadDescriptor, backend: BackendSelection = .automatic
+) throws -> Tensor {
+    try PadBackwardPlan(descriptor, inputShape: inputShape, backend: backend).run(outputGrad: outputGrad)
+}
+
+/// Adaptive pooling backward: dL/dX `[N, C, L…]` from the forward input X and dL/dY `[N, C, outputSize…]`.
+/// - Throws: ``CNNKitError`` naming the parameter at fault (see ``AdaptivePoolingProblem``) or a shape mismatch.
+public func adaptivePoolingBackward(
+    _ input: Tensor, outputGrad: Tensor, _ descriptor: AdaptivePoolingDescriptor, backend: BackendSelection = .automatic
+) throws -> Tensor {
+    try AdaptivePoolingBackwardPlan(descriptor, inputShape: input.shape, backend: backend).run(input: input, outputGrad: outputGrad)
+}

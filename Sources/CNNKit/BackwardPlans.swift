@@ -163,20 +163,26 @@ public struct ConvTransposeBackwardPlan: Sendable {
 /// sends each window's dL/dY to the element the forward `Indices` names (the first maximum in row-major window
 /// order, the first NaN in a window holding NaN), summing where windows overlap; stochastic pooling in training
 /// mode to the sampled element (the same seed gives the same samples); see <doc:Backward> for every kind.
-public struct PoolingBackwardPlan: Sendable {
-    public let problem: PoolingProblem
+public typealias PoolingBackwardPlan = PoolingFamilyBackwardPlan<PoolingProblem>
+/// The backward pass of adaptive pooling: max through the first maximum of each window, average spread evenly over
+/// the window; overlapping windows accumulate.
+public typealias AdaptivePoolingBackwardPlan = PoolingFamilyBackwardPlan<AdaptivePoolingProblem>
+
+/// The backward pass of a pooling operator; see ``PoolingBackwardPlan`` and ``AdaptivePoolingBackwardPlan``.
+public struct PoolingFamilyBackwardPlan<Problem: PoolingFamilyProblem>: Sendable {
+    public let problem: Problem
     public let backend: String
     public let prepared: any PreparedPoolingBackward
 
-    /// - Throws: ``CNNKitError`` from ``PoolingProblem/init(descriptor:inputShape:)`` or backend selection.
+    /// - Throws: ``CNNKitError`` from the problem's validation or backend selection.
     public init(
-        _ descriptor: PoolingDescriptor, inputShape: [Int], backend: BackendSelection = .automatic,
+        _ descriptor: Problem.Descriptor, inputShape: [Int], backend: BackendSelection = .automatic,
         registry: BackendRegistry = .shared, on instance: (any Backend)? = nil
     ) throws {
-        let problem = try PoolingProblem(descriptor: descriptor, inputShape: inputShape)
+        let problem = try Problem(descriptor: descriptor, inputShape: inputShape)
         self.problem = problem
         (prepared, self.backend) = try preparing(backend, registry, instance, problem: problem.description) {
-            try $0.prepareBackward(problem)
+            try problem.prepareBackward(on: $0)
         }
     }
 
@@ -216,6 +222,9 @@ extension Col2ImProblem: UnaryBackwardProblem {
     public func prepareBackward(on backend: any Backend) throws -> any PreparedUnaryBackward { try backend.prepareBackward(self) }
 }
 extension PixelShuffleProblem: UnaryBackwardProblem {
+    public func prepareBackward(on backend: any Backend) throws -> any PreparedUnaryBackward { try backend.prepareBackward(self) }
+}
+extension PadProblem: UnaryBackwardProblem {
     public func prepareBackward(on backend: any Backend) throws -> any PreparedUnaryBackward { try backend.prepareBackward(self) }
 }
 
@@ -271,6 +280,8 @@ public typealias ResizeBackwardPlan = UnaryBackwardPlan<ResizeProblem>
 public typealias Col2ImBackwardPlan = UnaryBackwardPlan<Col2ImProblem>
 /// The backward pass of a DepthToSpace / SpaceToDepth, ready to run.
 public typealias PixelShuffleBackwardPlan = UnaryBackwardPlan<PixelShuffleProblem>
+/// The backward pass of a Pad (ONNX Pad-19): each input position sums dL/dY over the outputs that read it.
+public typealias PadBackwardPlan = UnaryBackwardPlan<PadProblem>
 
 /// The backward pass of a MaxUnpool (ONNX MaxUnpool-22): `dX[i] = dY` at the position `indices[i]` names.
 ///

@@ -68,3 +68,29 @@ public func maxUnpool(
 ) throws -> Tensor {
     try MaxUnpoolPlan(descriptor, inputShape: input.shape, backend: backend).run(input: input, indices: indices)
 }
+
+/// Pad (ONNX Pad-19): constant, reflect, edge or wrap padding (plus symmetric) of any axes; negative pads crop.
+///
+/// Shapes: any rank; output extent `d + begin + end` per padded axis.
+/// - Throws: ``CNNKitError`` naming the parameter at fault (see ``PadProblem``).
+public func pad(_ input: Tensor, _ descriptor: PadDescriptor, backend: BackendSelection = .automatic) throws -> Tensor {
+    try PadPlan(descriptor, inputShape: input.shape, backend: backend).run(input: input)
+}
+
+/// Adaptive max or average pooling (PyTorch `AdaptiveMaxPool1d/2d/3d`, `AdaptiveAvgPool1d/2d/3d`): `[N, C, L…]` →
+/// `[N, C, outputSize…]`, output i of an axis pooling `[⌊i·L/out⌋, ⌈(i+1)·L/out⌉)`.
+/// - Throws: ``CNNKitError`` naming the parameter at fault (see ``AdaptivePoolingProblem``).
+public func adaptivePooling(
+    _ input: Tensor, _ descriptor: AdaptivePoolingDescriptor, backend: BackendSelection = .automatic
+) throws -> Tensor {
+    try AdaptivePoolingPlan(descriptor, inputShape: input.shape, backend: backend).run(input: input)
+}
+
+/// Adaptive max pooling with argmax indices: flat input positions `((n·C + c)·H + h)·W + w`, as MaxPool's (PyTorch's
+/// `return_indices=True` counts within each plane instead).
+/// - Throws: ``CNNKitError`` naming the parameter at fault, or when the kind is average (it has no indices).
+public func adaptivePoolingWithIndices(
+    _ input: Tensor, _ descriptor: AdaptivePoolingDescriptor, backend: BackendSelection = .automatic
+) throws -> (output: Tensor, indices: IndexTensor) {
+    try AdaptivePoolingPlan(descriptor, inputShape: input.shape, backend: backend).runWithIndices(input: input)
+}

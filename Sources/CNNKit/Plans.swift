@@ -171,20 +171,56 @@ public struct ConvTransposePlan: Sendable {
     }
 }
 
-/// A pooling operator ready to run.
-public struct PoolingPlan: Sendable {
-    public let problem: PoolingProblem
+/// A validated pooling problem — fixed windows (``PoolingProblem``) or adaptive ones (``AdaptivePoolingProblem``) —
+/// prepared through its own ``Backend`` requirements.
+public protocol PoolingFamilyProblem: Sendable, CustomStringConvertible {
+    associatedtype Descriptor
+    init(descriptor: Descriptor, inputShape: [Int]) throws
+    var inputShape: [Int] { get }
+    var outputShape: [Int] { get }
+    /// Why argmax indices cannot be requested, or nil when they can.
+    var indicesUnavailable: String? { get }
+    /// Calls the backend's `prepare` for this problem type.
+    func prepare(on backend: any Backend) throws -> any PreparedPooling
+    /// Calls the backend's `prepareBackward` for this problem type.
+    func prepareBackward(on backend: any Backend) throws -> any PreparedPoolingBackward
+}
+
+extension PoolingProblem: PoolingFamilyProblem {
+    public var indicesUnavailable: String? {
+        descriptor.producesIndices ? nil : "no indices for \(descriptor.kind.canonicalName) pooling (only max and stochastic have them)"
+    }
+    public func prepare(on backend: any Backend) throws -> any PreparedPooling { try backend.prepare(self) }
+    public func prepareBackward(on backend: any Backend) throws -> any PreparedPoolingBackward { try backend.prepareBackward(self) }
+}
+
+extension AdaptivePoolingProblem: PoolingFamilyProblem {
+    public var indicesUnavailable: String? {
+        descriptor.kind == .max ? nil : "no indices for adaptive average pooling (only max has them)"
+    }
+    public func prepare(on backend: any Backend) throws -> any PreparedPooling { try backend.prepare(self) }
+    public func prepareBackward(on backend: any Backend) throws -> any PreparedPoolingBackward { try backend.prepareBackward(self) }
+}
+
+/// A pooling operator (ONNX MaxPool-12, AveragePool-19, LpPool-18, the global pools, stochastic pooling) ready to run.
+public typealias PoolingPlan = PoolingFamilyPlan<PoolingProblem>
+/// Adaptive max or average pooling (PyTorch `AdaptiveMaxPool*d` / `AdaptiveAvgPool*d`) ready to run.
+public typealias AdaptivePoolingPlan = PoolingFamilyPlan<AdaptivePoolingProblem>
+
+/// A pooling operator ready to run; see ``PoolingPlan`` and ``AdaptivePoolingPlan``.
+public struct PoolingFamilyPlan<Problem: PoolingFamilyProblem>: Sendable {
+    public let problem: Problem
     public let backend: String
     public let prepared: any PreparedPooling
 
     /// - Throws: ``CNNKitError`` from validation or backend selection.
     public init(
-        _ descriptor: PoolingDescriptor, inputShape: [Int], backend: BackendSelection = .automatic,
+        _ descriptor: Problem.Descriptor, inputShape: [Int], backend: BackendSelection = .automatic,
         registry: BackendRegistry = .shared, on instance: (any Backend)? = nil
     ) throws {
-        let problem = try PoolingProblem(descriptor: descriptor, inputShape: inputShape)
+        let problem = try Problem(descriptor: descriptor, inputShape: inputShape)
         self.problem = problem
-        (prepared, self.backend) = try preparing(backend, registry, instance, problem: problem.description) { try $0.prepare(problem) }
+        (prepared, self.backend) = try preparing(backend, registry, instance, problem: problem.description) { try problem.prepare(on: $0) }
     }
 
     /// Runs into a preallocated output (and, if non-nil, indices) of `problem.outputShape`.
@@ -194,10 +230,8 @@ public struct PoolingPlan: Sendable {
         try requireShape(input, problem.inputShape, "input.shape", problem: text)
         try requireShape(output, problem.outputShape, "output.shape", problem: text)
         if let given = indices {
-            guard problem.descriptor.producesIndices else {
-                throw CNNKitError(
-                    kind: .invalidArgument, parameter: "indices", value: "requested",
-                    expected: "no indices for \(problem.descriptor.kind.canonicalName) pooling (only max and stochastic have them)", problem: text)
+            if let reason = problem.indicesUnavailable {
+                throw CNNKitError(kind: .invalidArgument, parameter: "indices", value: "requested", expected: reason, problem: text)
             }
             try requireShape(given, problem.outputShape, "indices.shape", problem: text)
         }
@@ -281,6 +315,9 @@ extension Col2ImProblem: UnaryProblem {
 extension PixelShuffleProblem: UnaryProblem {
     public func prepare(on backend: any Backend) throws -> any PreparedUnaryOperator { try backend.prepare(self) }
 }
+extension PadProblem: UnaryProblem {
+    public func prepare(on backend: any Backend) throws -> any PreparedUnaryOperator { try backend.prepare(self) }
+}
 
 /// A resize (ONNX Resize-19) ready to run.
 public typealias ResizePlan = UnaryPlan<ResizeProblem>
@@ -288,6 +325,8 @@ public typealias ResizePlan = UnaryPlan<ResizeProblem>
 public typealias Col2ImPlan = UnaryPlan<Col2ImProblem>
 /// A DepthToSpace / SpaceToDepth ready to run.
 public typealias PixelShufflePlan = UnaryPlan<PixelShuffleProblem>
+/// A Pad (ONNX Pad-19) ready to run.
+public typealias PadPlan = UnaryPlan<PadProblem>
 
 /// A MaxUnpool (ONNX MaxUnpool-22) ready to run.
 public struct MaxUnpoolPlan: Sendable {

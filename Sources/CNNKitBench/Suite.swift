@@ -56,9 +56,13 @@ public struct BenchCase: Sendable, Decodable {
     /// `flops` or `bytes`: what a time is rated against (GFLOP/s or GB/s).
     public let metric: String
     public let notes: String?
+    /// conv only: `forward` (nil), or a backward pass from X, W and dL/dY: `backward` (dL/dX and dL/dW),
+    /// `backward_data` (dL/dX), `backward_weights` (dL/dW). `macs` then counts the direct algorithm's MACs of each
+    /// gradient computed (each is one forward convolution's).
+    public let pass: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, family, op, source, attributes, macs, flops, bytes, metric, notes
+        case name, family, op, source, attributes, macs, flops, bytes, metric, notes, pass
         case inputShape = "input_shape", weightShape = "weight_shape", outputShape = "output_shape"
         case onnxInputs = "onnx_inputs"
     }
@@ -93,6 +97,21 @@ public struct BenchCase: Sendable, Decodable {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "unsupported attribute value")
             }
         }
+    }
+
+    /// The gradients a backward case computes, nil for a forward case.
+    /// - Throws: ``BenchError`` for an unknown `pass` or a backward pass outside family conv.
+    public func backwardGradients() throws -> ConvolutionGradients? {
+        let gradients: ConvolutionGradients?
+        switch pass ?? "forward" {
+        case "forward": gradients = nil
+        case "backward": gradients = [.input, .weight]
+        case "backward_data": gradients = .input
+        case "backward_weights": gradients = .weight
+        default: throw BenchError("\(name): pass \(pass ?? "") is not forward, backward, backward_data or backward_weights")
+        }
+        if gradients != nil && family != "conv" { throw BenchError("\(name): a backward pass is benchmarked for family conv only") }
+        return gradients
     }
 
     /// Whether rates are GFLOP/s (`flops`) rather than GB/s (`bytes`).

@@ -54,6 +54,8 @@ public final class Workload: @unchecked Sendable {
     ///   - isa: an instruction-set cap for a ``ConfigurableBackend`` (e.g. `avx2`), `nil` for the best.
     ///
     /// Convolutions are planned with their weights, so the backend packs them once (as a network's layers are).
+    /// A backward case (``BenchCase/pass``) plans a ``ConvolutionBackwardPlan`` instead and times one backward run
+    /// from X, W and a random dL/dY into preallocated gradients, the weights passed on every run (as in training).
     ///   - reduction: plan a smaller problem (see ``Reduction``); the case's work is then ``workScale`` × this
     ///     workload's (exact ratio of multiply-accumulates, window taps or output elements).
     /// - Throws: ``BenchError`` when the backend does not exist or cannot take `algorithm`; ``CNNKitError`` when
@@ -98,6 +100,31 @@ public final class Workload: @unchecked Sendable {
             }
             let input = try randomTensor(inputShape, &random)
             let weight = try randomTensor(weightShape, &random)
+            if let gradients = try benchCase.backwardGradients() {
+                // A training step's backward pass: X, W and dL/dY given, the gradients written into preallocated
+                // tensors; the weights are fresh on every run (nothing derived from them is held by the plan).
+                let plan = try ConvolutionBackwardPlan(
+                    descriptor, inputShape: inputShape, weightShape: weightShape, gradients: gradients,
+                    backend: selection, registry: planRegistry)
+                try checkOutput(benchCase, plan.problem.outputShape, reduction: reduction)
+                let outputGrad = try randomTensor(plan.problem.outputShape, &random)
+                let full = try ConvolutionProblem(descriptor: fullDescriptor, inputShape: benchCase.inputShape, weightShape: weightShapeFull)
+                let box = GradientBox(
+                    input: gradients.contains(.input) ? try Tensor(shape: inputShape) : nil,
+                    weight: gradients.contains(.weight) ? try Tensor(shape: weightShape) : nil)
+                let names = [gradients.contains(.input) ? "dX" : nil, gradients.contains(.weight) ? "dW" : nil]
+                return Workload(
+                    problem: plan.problem.description + " backward " + names.compactMap { $0 }.joined(separator: "+"),
+                    backendName: backend, algorithm: plan.prepared.algorithm,
+                    algorithmForced: false, workspaceBytes: plan.prepared.workspaceBytes,
+                    tensorBytes: 4 * (input.count + weight.count + outputGrad.count + (box.input?.count ?? 0) + (box.weight?.count ?? 0)),
+                    workScale: ratio(full.multiplyAccumulates, plan.problem.multiplyAccumulates)
+                ) {
+                    var bias: Tensor? = nil
+                    try? plan.prepared.run(input: input, weight: weight, outputGrad: outputGrad, inputGrad: &box.input,
+                                           weightGrad: &box.weight, biasGrad: &bias)
+                }
+            }
             let plan = try ConvolutionPlan(
                 descriptor, inputShape: inputShape, weightShape: weightShape, weight: weight, backend: selection,
                 registry: planRegistry)
@@ -204,6 +231,11 @@ private func ratio(_ full: Int, _ reduced: Int) -> Double {
 private final class Box {
     var value: Tensor
     init(_ value: Tensor) { self.value = value }
+}
+
+private final class GradientBox {
+    var input: Tensor?, weight: Tensor?
+    init(input: Tensor?, weight: Tensor?) { (self.input, self.weight) = (input, weight) }
 }
 
 /// The suite's output_shape must be what CNNKit infers (a check on both); for a reduced probe, on the axes it keeps.
@@ -344,7 +376,9 @@ extension BenchCase {
         case "conv":
             guard let weightShape else { throw BenchError("\(name): conv case without weight_shape") }
             let problem = try ConvolutionProblem(descriptor: try convolutionDescriptor(self), inputShape: inputShape, weightShape: weightShape)
-            return (problem.description, problem.outputShape, problem.multiplyAccumulates)
+            // A backward case: one forward convolution's MACs per gradient.
+            let passes = try backwardGradients().map { $0.intersection([.input, .weight]).rawValue == 3 ? 2 : 1 } ?? 1
+            return (problem.description, problem.outputShape, problem.multiplyAccumulates * passes)
         case "pool":
             let problem = try PoolingProblem(descriptor: try poolingDescriptor(self), inputShape: inputShape)
             return (problem.description, problem.outputShape, nil)

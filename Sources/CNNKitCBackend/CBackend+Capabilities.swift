@@ -11,8 +11,8 @@ extension CBackend: ConfigurableBackend {
     public var instructionSets: [String] { Array(Self.allInstructionSets.prefix(Int(ck_isa_detect()) + 1)) }
 
     public func configured(threads: Int?, convolutionAlgorithm: String?, isa: String?) throws -> any Backend {
-        if let threads, threads < 1 {
-            throw CNNKitError.invalidArgument("threads", value: "\(threads)", expected: "threads >= 1")
+        if let threads, !(1...Self.maximumThreads).contains(threads) {
+            throw CNNKitError.invalidArgument("threads", value: "\(threads)", expected: "1 <= threads <= \(Self.maximumThreads)")
         }
         var chosen = algorithm
         if let name = convolutionAlgorithm {

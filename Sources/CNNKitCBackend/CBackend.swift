@@ -41,6 +41,11 @@ public struct CBackend: Backend {
         case implicitGEMM = "implicit_gemm"
         /// Winograd F(4×4, 3×3) (`ck_conv_nchw_winograd_f32`): 2-D, 3×3, stride 1, dilation 1 only.
         case winograd
+        /// FFT overlap-save tiles (`ck_conv_ncx_fft_f32`): 1-D and 2-D, any stride (computed at stride 1, then
+        /// subsampled), dilation, groups, pads; dilated kernel extents up to 1024. Float32 rounding error grows with
+        /// the transform size: about 1e-6 of the largest output (``CBackend/chooseAlgorithm(for:)``,
+        /// `CKernels/README.md`). Declines 3-D problems.
+        case fft
     }
 
     public let name = "c"
@@ -52,14 +57,14 @@ public struct CBackend: Backend {
     let isaLevel: Int32
 
     /// - Parameters:
-    ///   - threads: threads per call; `nil` takes ``defaultThreadCount``; values below 1 are raised to 1.
+    ///   - threads: threads per call; `nil` takes ``defaultThreadCount``; values are clamped to 1…``maximumThreads``.
     ///   - algorithm: `nil` takes `CNNKIT_C_CONV_ALGORITHM` if it names one, else ``ConvolutionAlgorithm/automatic``.
     ///   - isa: `"portable"`, `"avx2"` or `"avx512"`, capped at what the CPU supports; `nil` takes `CNNKIT_C_ISA`
     ///     if it names one, else the best the CPU supports.
     public init(threads: Int? = nil, algorithm: ConvolutionAlgorithm? = nil, isa: String? = nil) {
         ck_blas_single_threaded()
         let environment = ProcessInfo.processInfo.environment
-        self.threads = max(1, threads ?? Self.defaultThreadCount)
+        self.threads = min(Self.maximumThreads, max(1, threads ?? Self.defaultThreadCount))
         self.algorithm = algorithm
             ?? environment["CNNKIT_C_CONV_ALGORITHM"].flatMap(ConvolutionAlgorithm.init(rawValue:))
             ?? .automatic
@@ -67,12 +72,26 @@ public struct CBackend: Backend {
         self.isaLevel = ck_isa_resolve(Int32(requested ?? -1))
     }
 
-    /// `CNNKIT_NUM_THREADS` when it is a positive integer, else the number of active processors.
+    /// `CNNKIT_NUM_THREADS` when it is valid (``environmentThreadCount(_:)``), else the number of active processors.
     public static var defaultThreadCount: Int {
-        if let text = ProcessInfo.processInfo.environment["CNNKIT_NUM_THREADS"], let value = Int(text), value >= 1 {
-            return value
-        }
+        if let value = try? environmentThreadCount() { return value }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// The largest thread count `CNNKIT_NUM_THREADS` (and the `cnnkit` tool's `--threads`) accepts: far above the
+    /// cores of any machine this backend targets, so a larger value is a typo.
+    public static let maximumThreads = 1024
+
+    /// `CNNKIT_NUM_THREADS` parsed (the one place that reads it): nil when unset or empty.
+    /// - Throws: ``CNNKitError`` (`invalidArgument`, parameter `CNNKIT_NUM_THREADS`) when it is not a whole number
+    ///   from 1 to ``maximumThreads``; ``defaultThreadCount`` then falls back on the number of active processors.
+    public static func environmentThreadCount(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(CNNKitError) -> Int? {
+        guard let text = environment["CNNKIT_NUM_THREADS"], !text.isEmpty else { return nil }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), (1...maximumThreads).contains(value) else {
+            throw CNNKitError.invalidArgument(
+                "CNNKIT_NUM_THREADS", value: text, expected: "a whole number of threads from 1 to \(maximumThreads) (or unset: every core)")
+        }
+        return value
     }
 
     /// Every instruction-set variant the kernels have, worst to best.

@@ -63,6 +63,7 @@ extension CBackend {
         guard problem.descriptor.activation == .none else {
             throw declining("a fused activation has no backward pass here (differentiate the activation separately)", problem)
         }
+        if problem.descriptor.border != .constant { return try prepareBorderedBackward(problem) }
         let desc = descriptor(problem)
         var window = desc.g
         guard ck_window_check(&window) == Int32(CK_OK) else { throw declining(Self.hugeGeometry, problem) }

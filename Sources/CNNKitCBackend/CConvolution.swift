@@ -4,17 +4,37 @@ internal import CKernels
 extension CBackend {
     /// The algorithm ``ConvolutionAlgorithm/automatic`` picks (measured on the suite's layers, see
     /// `CKernels/README.md`):
-    /// 1. **direct** when there are fewer than 16 output channels per group (depthwise, Sobel / Gaussian filters,
+    /// 1. **fft** on AVX2 / AVX-512 CPUs for 1-D and 2-D layers (not Winograd's 3×3 shapes) whose modeled FFT
+    ///    time is below the modeled time of the method rule 2 or 4 would pick (the cost model below), e.g. a 49×49
+    ///    Gaussian on a 1080p RGB photo (17× faster than direct, measured) or 15×15 16→16 at 270×480; kernels up to
+    ///    7×7 on few channels and 3×3 layers stay direct / Winograd / implicit GEMM.
+    /// 2. **direct** when there are fewer than 16 output channels per group (depthwise, Sobel / Gaussian filters,
     ///    small grouped convs): too few rows for a register tile, while the direct kernel streams each input plane
     ///    once per output channel with every tap a unit-stride FMA pass.
-    /// 2. **winograd** for 2-D 3×3 stride-1 dilation-1 layers with at least 16 input and output channels per group
+    /// 3. **winograd** for 2-D 3×3 stride-1 dilation-1 layers with at least 16 input and output channels per group
     ///    and at least 16 output tiles of 4×4 per group (N·⌈OH/4⌉·⌈OW/4⌉), on AVX2 / AVX-512 CPUs: 4× fewer
     ///    multiplications than any direct method. With fewer tiles (ResNet's 512 channels at 7×7, batch 1) its 4×
     ///    larger transformed weights are streamed for too little work and implicit GEMM is as fast.
-    /// 3. **implicit_gemm** on AVX2 / AVX-512 CPUs otherwise.
-    /// 4. On CPUs without AVX2 (the portable variant): **gemm1x1** for a 1×1 kernel with stride 1 and no padding,
+    /// 4. **implicit_gemm** on AVX2 / AVX-512 CPUs otherwise.
+    /// 5. On CPUs without AVX2 (the portable variant): **gemm1x1** for a 1×1 kernel with stride 1 and no padding,
     ///    else **im2col_gemm** — OpenBLAS's kernels beat portable C there. Sizes beyond CBLAS's `int` run direct.
+    ///
+    /// **Cost model** (rule 1), in one-core nanoseconds on a quiet machine: FFT = `ck_conv_ncx_fft_cost_f32` (per
+    /// tile pair of F = Th·Tw points, F·[(C + M)·(0.073·log2 F + cache spill) + C·M·(0.115 + 0.5 when the kernel
+    /// spectra exceed L2)] + 0.5 per output, with the cheapest power-of-two tile; fitted to 26 measured FFT runs);
+    /// direct = 0.018 ns per multiply-add and implicit GEMM = 0.008 ns per multiply-add (the direct method's
+    /// Πkernel·Cg MACs per output), the ratios at which FFT and the other method took equal time in the same runs
+    /// (`cnnkit bench --algorithm`, depthwise 9×9…49×49 on 1080p RGB and 7×7…31×31 with 8–64 channels, 2026-12-01).
+    /// The crossovers measured: depthwise 1080p between 9×9 (tie) and 11×11 (FFT 1.7× faster); 64→64 at 112×112
+    /// at 7×7 (tie). FFT is picked only when its modeled time is below the other's.
     public func chooseAlgorithm(for problem: ConvolutionProblem) -> ConvolutionAlgorithm {
+        let mg = problem.outputChannels / problem.group
+        if isaLevel >= Int32(CK_ISA_AVX2) && fftPays(problem, perMAC: mg < 16 ? 0.018 : 0.008) { return .fft }
+        return chooseWithoutFFT(problem)
+    }
+
+    /// Rules 2–5 of ``chooseAlgorithm(for:)``.
+    func chooseWithoutFFT(_ problem: ConvolutionProblem) -> ConvolutionAlgorithm {
         let mg = problem.outputChannels / problem.group, cg = problem.inputChannels / problem.group
         if mg < 16 { return .direct }
         if isaLevel >= Int32(CK_ISA_AVX2) {
@@ -23,6 +43,18 @@ extension CBackend {
         }
         if isPointwise(problem) && fitsBLAS(problem) { return .gemm1x1 }
         return fitsBLAS(problem) ? .im2colGEMM : .direct
+    }
+
+    /// Whether the FFT cost model beats `perMAC` ns per direct multiply-add (``chooseAlgorithm(for:)``); kernels
+    /// of fewer than 25 taps never do (the FFT's per-tile cost alone exceeds their direct cost).
+    func fftPays(_ problem: ConvolutionProblem, perMAC: Double) -> Bool {
+        let g = problem.geometry
+        guard g.spatialRank <= 2, !isWinogradShape(problem), g.kernel.reduce(1, *) >= 25 else { return false }
+        let macs = Double(problem.batch) * Double(problem.outputChannels) * Double(problem.inputChannels / problem.group)
+            * g.kernel.reduce(1.0) { $0 * Double($1) } * g.outputSize.reduce(1.0) { $0 * Double($1) }
+        var desc = descriptor(problem)
+        let fft = ck_conv_ncx_fft_cost_f32(&desc, isaLevel, Int32(clamping: threads), nil, nil)
+        return fft > 0 && fft * 1e9 < macs * perMAC
     }
 
     func isPointwise(_ problem: ConvolutionProblem) -> Bool {
@@ -66,6 +98,7 @@ extension CBackend {
     }
 
     public func prepare(_ problem: ConvolutionProblem, constants: ConvolutionConstants) throws -> any PreparedWeightedOperator {
+        if problem.descriptor.border != .constant { return try prepareBordered(problem, constants) }
         var window = descriptor(problem).g
         guard ck_window_check(&window) == Int32(CK_OK) else { throw declining(Self.hugeGeometry, problem) }
         if let reason = Self.farPadding(problem.geometry) { throw declining(reason, problem) }
@@ -77,6 +110,14 @@ extension CBackend {
             throw declining("GEMM sizes beyond CBLAS's int range", problem)
         case .winograd where !isWinogradShape(problem):
             throw declining("winograd needs a 2-D 3×3 kernel, stride 1 and dilation 1", problem)
+        case .fft:
+            do {
+                return try prepareFFT(problem, constants)
+            } catch let error as CNNKitError where error.kind == .unsupported && algorithm == .automatic {
+                // Spectra beyond the plan's 1 GiB bound: the method the other rules pick.
+                return try CBackend(threads: threads, algorithm: chooseWithoutFFT(problem), isa: isa)
+                    .prepare(problem, constants: constants)
+            }
         case .implicitGEMM, .winograd:
             do {
                 return try preparePacked(problem, chosen, constants)
@@ -174,6 +215,43 @@ extension CBackend {
                 }
             }
             try self.check(status, "conv \(chosen.rawValue)")
+        }
+    }
+
+    /// fft: a C plan object with the tile size, twiddles and, given plan-time weights, the kernel spectra.
+    private func prepareFFT(_ problem: ConvolutionProblem, _ constants: ConvolutionConstants) throws -> any PreparedWeightedOperator {
+        guard problem.geometry.spatialRank <= 2 else { throw declining("fft takes 1-D and 2-D convolutions only", problem) }
+        // Other borders arrive here already padded (prepareBordered); the tiles read zeros beyond the input.
+        guard problem.descriptor.border == .constant else { throw declining("fft pads with zeros only", problem) }
+        var desc = descriptor(problem)
+        let (lo, hi) = problem.descriptor.activation.bounds
+        let team = Int32(clamping: threads)
+        var plan: OpaquePointer?
+        let status = withOptional(constants.weight) { w, count in
+            ck_conv_ncx_fft_prepare_f32(&desc, isaLevel, team, w, count, lo, hi, &plan)
+        }
+        if status == Int32(CK_ERR_ARGUMENT) {
+            throw declining("fft needs dilated kernel extents of at most 1024 and kernel spectra within 1 GiB", problem)
+        }
+        try check(status, "conv fft prepare")
+        guard let plan else { throw declining("fft returned no plan", problem) }
+        let handle = CPlanHandle(plan) { ck_conv_ncx_fft_destroy_f32($0) }
+        let packed = constants.weight != nil
+        let isa = String(cString: ck_isa_name(ck_conv_ncx_fft_isa(plan)))
+        let workspace = Int(ck_conv_ncx_fft_workspace_f32(plan, team, packed ? 1 : 0))
+        return CPrepared(algorithm: "fft/\(isa)", workspace: max(0, workspace), held: packed ? constants : nil) {
+            input, weight, bias, output in
+            let status = input.scalars.withUnsafeBufferPointer { x in
+                withOptional(weight) { w, wCount in
+                    withOptional(bias) { b, _ in
+                        output.scalars.withUnsafeMutableBufferPointer { y in
+                            ck_conv_ncx_fft_run_f32(handle.pointer, x.baseAddress, Int64(x.count), w, wCount, b,
+                                                    y.baseAddress, Int64(y.count), team)
+                        }
+                    }
+                }
+            }
+            try self.check(status, "conv fft")
         }
     }
 

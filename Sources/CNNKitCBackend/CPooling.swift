@@ -53,10 +53,10 @@ extension CBackend {
 
 extension CBackend {
     /// The largest dilated pooling window `(k − 1)·d + 1` the kernels take over an input axis of length `input`:
-    /// `2·L + 16`. The kernels visit every tap of a window and pad planes by the window's extent, so a window far
-    /// larger than the input (a huge kernel or dilation with SAME padding) would cost time and memory proportional
-    /// to the kernel, not to the data; the reference backend, whose windows are clipped to the input in closed form,
-    /// runs those.
+    /// `2·L + 16`. The kernels' fast row paths pad planes by the window's extent; a window far larger than the input
+    /// (a huge kernel or dilation with SAME padding) takes their slower per-output path over the in-input taps, so
+    /// the adapter leaves such problems to the reference backend, whose windows are clipped to the input in closed
+    /// form as well.
     static func maximumPoolingKernel(input: Int) -> Int { saturatingAdd(saturatingMultiply(2, input), 16) }
 
     /// `(k − 1)·d + 1` (validation bounds it below Int.max / 4).

@@ -7,14 +7,15 @@ import CNNKit
 /// mapped operator has one differentiable output (slot 0, `Y`); MaxPool's `Indices` (slot 1) carries no gradient.
 /// Differentiable inputs: Conv and ConvTranspose X (0), W (1) and, when present, B (2); every other operator its
 /// data input 0 (Resize `X`, Col2Im `input`, MaxUnpool `X`, …). Gradients are never taken with respect to shape-like
-/// inputs (Resize `roi` / `scales` / `sizes`, Col2Im `image_shape` / `block_shape`, MaxUnpool `I` / `output_shape`).
+/// inputs (Resize `roi` / `scales` / `sizes`, Col2Im `image_shape` / `block_shape`, MaxUnpool `I` / `output_shape`,
+/// Pad `pads` / `constant_value` / `axes`).
 extension ONNXMapping {
     /// The input slots of `mapped` that have a gradient, given which inputs are present.
     public static func differentiableInputSlots(_ mapped: MappedOperator, inputs: [CaseTensor?]) -> Set<Int> {
         switch mapped {
         case .convolution, .convTranspose:
             return inputs.count > 2 && inputs[2] != nil ? [0, 1, 2] : [0, 1]
-        case .col2im, .pooling, .resize, .pixelShuffle, .maxUnpool:
+        case .col2im, .pooling, .resize, .pixelShuffle, .maxUnpool, .pad:
             return [0]
         }
     }
@@ -112,6 +113,9 @@ extension ONNXMapping {
             let input = try x.float(0, "X"), indices = try x.int64(1, "I")
             let plan = try MaxUnpoolBackwardPlan(descriptor, inputShape: input.shape, backend: backend)
             return [0: try plan.run(indices: indices, outputGrad: try gradient(plan.problem.outputShape))]
+        case .pad(let descriptor):
+            let plan = try PadBackwardPlan(descriptor, inputShape: try x.float(0, "data").shape, backend: backend)
+            return [0: try plan.run(outputGrad: try gradient(plan.problem.outputShape))]
         }
     }
 }

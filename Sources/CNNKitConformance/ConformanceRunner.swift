@@ -21,6 +21,10 @@ public struct CaseResult: Sendable, Hashable {
     public var message: String?
     /// `disputed` / `implementation_defined` marks of the manifest.
     public var flags: CaseFlags
+    /// A forward case with a `disputed` note whose outputs differ from the expected ones: the expected output
+    /// follows a reading of the operator CNNKit does not take (the note says which). Not passed, and reported apart
+    /// from failures (`cnnkit conformance` prints `DISPUTED` and the note).
+    public var disputedMismatch = false
     /// One comparison per expected output slot that was compared (for a backward case, its forward outputs).
     public var outputs: [OutputComparison]
     /// Whether the case checked outputs or gradients; `nil` when the manifest could not be read.
@@ -165,6 +169,10 @@ public enum ConformanceRunner {
         result.maxRelError = relErrors.max()
         result.passed = problems.isEmpty && result.outputs.allSatisfy(\.passed)
         result.message = problems.isEmpty ? nil : problems.joined(separator: "; ")
+        if !result.passed, let note = testCase.disputed?.noteText {
+            result.disputedMismatch = true
+            result.message = "expected output follows another reading (\(note)); \(result.message ?? "")"
+        }
         return result
     }
 

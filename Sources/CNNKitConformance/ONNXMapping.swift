@@ -18,6 +18,8 @@ public enum MappedOperator: Sendable, Hashable {
     /// ``CNNKit/maxUnpool(_:indices:_:backend:)`` with inputs X and I (ONNX MaxUnpool; `output_shape` is in the
     /// descriptor).
     case maxUnpool(MaxUnpoolDescriptor)
+    /// ``CNNKit/pad(_:_:backend:)`` on input 0 (ONNX Pad; pads, constant value and axes are in the descriptor).
+    case pad(PadDescriptor)
 
     /// The CNNKit function's name, e.g. `"convolution"`, `"poolingWithIndices"`.
     public var name: String {
@@ -29,6 +31,7 @@ public enum MappedOperator: Sendable, Hashable {
         case .resize: return "resize"
         case .pixelShuffle: return "pixelShuffle"
         case .maxUnpool: return "maxUnpool"
+        case .pad: return "pad"
         }
     }
 }
@@ -44,12 +47,13 @@ public enum MappedOperator: Sendable, Hashable {
 /// Mapped operators (opsets): Conv, ConvTranspose (1+); Col2Im (18+); MaxPool (8+), AveragePool, LpPool,
 /// GlobalMaxPool, GlobalAveragePool, GlobalLpPool (1+); MaxUnpool (9+); DepthToSpace, SpaceToDepth (1+, `mode`
 /// from DepthToSpace-11 and SpaceToDepth-28); Resize (11+); Upsample (7–9, as Resize with
-/// `coordinate_transformation_mode = asymmetric`, and `nearest_mode = floor` for `nearest`).
+/// `coordinate_transformation_mode = asymmetric`, and `nearest_mode = floor` for `nearest`); Pad (2+: attributes
+/// `pads` / `value` before 11, inputs `pads`, `constant_value` from 11, `axes` from 18, mode `wrap` from 19).
 public enum ONNXMapping {
     /// The ONNX operator types the mapping understands.
     public static let supportedOps: [String] = [
         "Conv", "ConvTranspose", "Col2Im", "MaxPool", "AveragePool", "LpPool", "GlobalMaxPool", "GlobalAveragePool",
-        "GlobalLpPool", "MaxUnpool", "DepthToSpace", "SpaceToDepth", "Resize", "Upsample",
+        "GlobalLpPool", "MaxUnpool", "DepthToSpace", "SpaceToDepth", "Resize", "Upsample", "Pad",
     ]
 
     /// Builds the CNNKit call for an ONNX node.
@@ -151,6 +155,8 @@ public enum ONNXMapping {
             mapped = .resize(try resizeDescriptor(&a, x))
         case "Upsample":
             mapped = .resize(try upsampleDescriptor(&a, x))
+        case "Pad":
+            mapped = .pad(try padDescriptor(&a, x))
         default:
             throw ConformanceError.unsupported(
                 "operator \(op) (mapped operators: \(supportedOps.joined(separator: ", ")))")
@@ -198,7 +204,35 @@ public enum ONNXMapping {
             return [.float32(try pixelShuffle(x.float(0, "input"), descriptor, backend: backend))]
         case .maxUnpool(let descriptor):
             return [.float32(try maxUnpool(x.float(0, "X"), indices: x.int64(1, "I"), descriptor, backend: backend))]
+        case .pad(let descriptor):
+            return [.float32(try pad(x.float(0, "data"), descriptor, backend: backend))]
         }
+    }
+
+    /// Pad-2 … 19: attributes `mode`, and `pads` / `value` before opset 11; inputs data, pads, constant_value, axes.
+    private static func padDescriptor(_ a: inout AttributeReader, _ x: InputReader) throws -> PadDescriptor {
+        try x.require(opset: 2)
+        let modes = x.opset >= 19 ? ["constant", "reflect", "edge", "wrap"] : ["constant", "reflect", "edge"]
+        let text = try a.string("mode", default: "constant")
+        guard modes.contains(text), let mode = BorderMode(rawValue: text) else {
+            throw CNNKitError(kind: .invalidArgument, parameter: "mode", value: "\"\(text)\"",
+                              expected: "one of \(modes.map { "\"\($0)\"" }.joined(separator: ", ")) (Pad-\(x.opset))", problem: "Pad")
+        }
+        _ = try x.float(0, "data")
+        if x.opset < 11 {
+            try x.arity(1...1)
+            return PadDescriptor(mode: mode, pads: try a.ints("pads", required: true), constantValue: try a.float("value", default: 0))
+        }
+        try x.arity(2...(x.opset >= 18 ? 4 : 3))
+        var value: Float = 0
+        if let constant = try x.optionalFloat(2, "constant_value") {
+            guard constant.count <= 1 else {
+                throw ConformanceError.unsupported("Pad: input 2 (constant_value) has shape \(constant.shape); expected a scalar")
+            }
+            value = constant.scalars.first ?? 0
+        }
+        return PadDescriptor(mode: mode, pads: try x.intList(1, "pads"), constantValue: value,
+                             axes: x.opset >= 18 ? try x.optionalIntList(3, "axes") : nil)
     }
 
     /// Resize-11 … 19: inputs X, roi, scales, sizes.
@@ -218,8 +252,14 @@ public enum ONNXMapping {
         case (true, true):
             throw CNNKitError(kind: .invalidArgument, parameter: "scales", value: "absent, and sizes absent", expected: "scales or sizes", problem: "Resize")
         }
+        let mode = try a.choice("mode", default: ResizeMode.nearest)
+        // CNNKit's own filters (area, box, hamming, lanczos3) are not ONNX Resize modes.
+        guard mode.isONNX else {
+            throw CNNKitError(kind: .invalidArgument, parameter: "mode", value: "\"\(mode.rawValue)\"",
+                              expected: "one of \"nearest\", \"linear\", \"cubic\" (ONNX Resize)", problem: "Resize")
+        }
         var descriptor = ResizeDescriptor(
-            target: target, mode: try a.choice("mode", default: ResizeMode.nearest),
+            target: target, mode: mode,
             coordinateTransformation: try a.choice("coordinate_transformation_mode", default: CoordinateTransformation.halfPixel),
             nearestMode: try a.choice("nearest_mode", default: NearestMode.roundPreferFloor),
             cubicCoefficientA: try a.float("cubic_coeff_a", default: -0.75),

@@ -29,6 +29,10 @@ public protocol Backend: Sendable {
     func prepare(_ problem: PixelShuffleProblem) throws -> any PreparedUnaryOperator
     /// MaxUnpool.
     func prepare(_ problem: MaxUnpoolProblem) throws -> any PreparedMaxUnpool
+    /// Pad.
+    func prepare(_ problem: PadProblem) throws -> any PreparedUnaryOperator
+    /// Adaptive max and average pooling.
+    func prepare(_ problem: AdaptivePoolingProblem) throws -> any PreparedPooling
 
     // Backward passes (vector-Jacobian products: given dL/dY, the gradients with respect to the inputs). Each
     // takes the forward problem; see `Backward.swift` for the prepared forms.
@@ -47,6 +51,10 @@ public protocol Backend: Sendable {
     func prepareBackward(_ problem: Col2ImProblem) throws -> any PreparedUnaryBackward
     /// MaxUnpool backward: dL/dX gathered from dL/dY at the indices.
     func prepareBackward(_ problem: MaxUnpoolProblem) throws -> any PreparedMaxUnpoolBackward
+    /// Pad backward: each input position receives the sum of dL/dY over the output positions that read it.
+    func prepareBackward(_ problem: PadProblem) throws -> any PreparedUnaryBackward
+    /// Adaptive pooling backward: dL/dX (max through the first maximum of each window).
+    func prepareBackward(_ problem: AdaptivePoolingProblem) throws -> any PreparedPoolingBackward
 }
 
 /// Every operator a backend can implement, in one list: plans, one-call functions, the registry's messages, the
@@ -59,6 +67,8 @@ public enum OperatorKind: String, Sendable, Hashable, CaseIterable {
     case resize = "Resize"
     case pixelShuffle = "DepthToSpace/SpaceToDepth"
     case maxUnpool = "MaxUnpool"
+    case pad = "Pad"
+    case adaptivePooling = "AdaptivePool"
     case convolutionBackward = "Conv backward"
     case convTransposeBackward = "ConvTranspose backward"
     case col2imBackward = "Col2Im backward"
@@ -66,6 +76,8 @@ public enum OperatorKind: String, Sendable, Hashable, CaseIterable {
     case resizeBackward = "Resize backward"
     case pixelShuffleBackward = "DepthToSpace/SpaceToDepth backward"
     case maxUnpoolBackward = "MaxUnpool backward"
+    case padBackward = "Pad backward"
+    case adaptivePoolingBackward = "AdaptivePool backward"
 }
 
 extension Backend {
@@ -94,6 +106,10 @@ extension Backend {
         throw notImplemented(.pixelShuffle, problem)
     }
     public func prepare(_ problem: MaxUnpoolProblem) throws -> any PreparedMaxUnpool { throw notImplemented(.maxUnpool, problem) }
+    public func prepare(_ problem: PadProblem) throws -> any PreparedUnaryOperator { throw notImplemented(.pad, problem) }
+    public func prepare(_ problem: AdaptivePoolingProblem) throws -> any PreparedPooling {
+        throw notImplemented(.adaptivePooling, problem)
+    }
 
     public func prepareBackward(_ problem: ConvolutionProblem) throws -> any PreparedWeightedBackward {
         throw notImplemented(.convolutionBackward, problem)
@@ -115,6 +131,12 @@ extension Backend {
     }
     public func prepareBackward(_ problem: MaxUnpoolProblem) throws -> any PreparedMaxUnpoolBackward {
         throw notImplemented(.maxUnpoolBackward, problem)
+    }
+    public func prepareBackward(_ problem: PadProblem) throws -> any PreparedUnaryBackward {
+        throw notImplemented(.padBackward, problem)
+    }
+    public func prepareBackward(_ problem: AdaptivePoolingProblem) throws -> any PreparedPoolingBackward {
+        throw notImplemented(.adaptivePoolingBackward, problem)
     }
 }
 

@@ -131,8 +131,7 @@ extension ResizeProblem {
         guard checkedProduct(outputShape) != 0 else { return 0 }
         var total = 0.0
         for axis in inputShape.indices {
-            let support = descriptor.mode == .nearest ? 0.5 : descriptor.mode == .linear ? 1.0 : 2.0
-            let filterScale = descriptor.antialias ? min(scales[axis], 1) : 1
+            let support = descriptor.mode.support, filterScale = self.filterScale(axis: axis)
             let taps = min(2 * support / filterScale + 3, Double(inputShape[axis]) + 8)
             total += Double(outputShape[axis]) * (perTap * taps + perOutput)
         }

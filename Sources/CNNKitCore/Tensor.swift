@@ -27,6 +27,7 @@ public struct DenseTensor<Scalar: TensorScalar>: Sendable, Hashable {
 
     /// Creates a tensor of `shape` filled with `value`.
     /// - Throws: ``CNNKitError`` when an extent is negative or the element count overflows `Int`.
+    @inlinable  // specialised in the caller: the generic fill copies element by element through value witnesses
     public init(shape: [Int], repeating value: Scalar = .zero) throws {
         let count = try Self.elementCount(of: shape)
         try MemoryBudget.require(elements: count, of: Scalar.self, for: "tensor \(shape)")

@@ -89,7 +89,7 @@ func makeTensor(_ shape: [Int], _ fuzz: inout Fuzz, specials: Bool = false) thro
 }
 
 enum Generators {
-    static let families = ["conv", "convtranspose", "col2im", "pool", "resize", "pixelshuffle", "maxunpool"]
+    static let families = ["conv", "convtranspose", "col2im", "pool", "resize", "pixelshuffle", "maxunpool", "pad", "adaptivepool"]
 
     static func make(_ fuzz: inout Fuzz, index: Int) -> FuzzCase {
         switch index % families.count {
@@ -99,8 +99,21 @@ enum Generators {
         case 3: return pooling(&fuzz)
         case 4: return resize(&fuzz)
         case 5: return pixelShuffle(&fuzz)
-        default: return maxUnpool(&fuzz)
+        case 6: return maxUnpool(&fuzz)
+        case 7: return pad(&fuzz)
+        default: return adaptivePooling(&fuzz)
         }
+    }
+
+    /// A case whose run replays the generator's random stream from `fuzz` (the same data on every backend).
+    static func replaying(
+        _ family: String, rule: CrossCheck.Rule?, mustThrow: Bool, _ fuzz: Fuzz, describe: @escaping () -> String,
+        run: @escaping (any Backend, inout Fuzz) throws -> ([Float], [Int64]?)
+    ) -> FuzzCase {
+        FuzzCase(family: family, rule: rule, mustThrow: mustThrow, describe: describe, run: { backend in
+            var replay = fuzz
+            return outcome { try run(backend, &replay) }
+        })
     }
 
     /// How a case is perturbed: left valid (mostly), broken on purpose, or given hostile values.
@@ -133,6 +146,7 @@ enum Generators {
         d.dilations = fuzz.chance(0.7) ? [] : fuzz.list(rank, 1...2)
         (d.autoPad, d.pads) = padding(&fuzz, rank: rank, maximum: 2)
         if fuzz.chance(0.2) { d.activation = fuzz.chance(0.5) ? .relu : .clamp(min: -0.5, max: 0.5) }
+        if fuzz.chance(0.15) { d.border = fuzz.pick([.reflect, .symmetric, .edge, .wrap]) }
         var bias: [Int]? = fuzz.chance(0.5) ? [group * mg] : nil
         var mustThrow = false
         switch flavor(&fuzz) {
@@ -475,7 +489,7 @@ enum Generators {
         var rule: CrossCheck.Rule? = switch d.mode {
         case .nearest: .exact
         case .linear: .tolerance(1e-4)
-        case .cubic: .tolerance(1e-3)
+        case .cubic, .area, .box, .hamming, .lanczos3: .tolerance(1e-3)
         }
         // Keys weights grow with |a| while they still sum to 1: with |a| = 1e30 the float32 tap weights cancel to
         // nothing (and overflow to ±inf near 3e38). Such filters are run but not compared.
@@ -524,18 +538,12 @@ enum Generators {
             default: shape = [0, fuzz.pick([4, 16]), fuzz.pick([1 << 40, Int.max / 2]), fuzz.pick([1 << 20, 1 << 40])]
             }
         }
-        let data = fuzz
         let (inputShape, descriptor) = (shape, d)
-        return FuzzCase(
-            family: "pixelshuffle", rule: .exact, mustThrow: mustThrow,
-            describe: { "pixelshuffle input \(inputShape) \(descriptor)" },
-            run: { backend in
-                var fuzz = data
-                return outcome {
-                    let plan = try PixelShufflePlan(descriptor, inputShape: inputShape, on: backend)
-                    return (try plan.run(input: try makeTensor(inputShape, &fuzz, specials: true)).scalars, nil)
-                }
-            })
+        return replaying("pixelshuffle", rule: .exact, mustThrow: mustThrow, fuzz,
+                         describe: { "pixelshuffle input \(inputShape) \(descriptor)" }) { backend, fuzz in
+            let plan = try PixelShufflePlan(descriptor, inputShape: inputShape, on: backend)
+            return (try plan.run(input: try makeTensor(inputShape, &fuzz, specials: true)).scalars, nil)
+        }
     }
 
     // MARK: MaxUnpool
@@ -596,5 +604,82 @@ enum Generators {
                     return (try plan.run(input: x, indices: ix).scalars, nil)
                 }
             })
+    }
+
+    // MARK: Pad
+
+    static func pad(_ fuzz: inout Fuzz) -> FuzzCase {
+        let rank = fuzz.int(1...5)
+        var shape = fuzz.list(rank, 1...5)
+        if fuzz.chance(0.05) { shape[fuzz.int(0...rank - 1)] = 0 }
+        var d = PadDescriptor(mode: fuzz.pick(BorderMode.allCases), pads: fuzz.list(2 * rank, -2...4),
+                              constantValue: fuzz.chance(0.2) ? fuzz.hostileFloat() : 0)
+        if fuzz.chance(0.3) {
+            let axes = Array(Set(fuzz.list(fuzz.int(1...rank), 0...rank - 1))).sorted().map { fuzz.chance(0.3) ? $0 - rank : $0 }
+            d.axes = axes
+            d.pads = fuzz.list(2 * axes.count, -2...4)
+        }
+        var mustThrow = false
+        switch flavor(&fuzz) {
+        case .plain: break
+        case .invalid:
+            mustThrow = true
+            switch fuzz.int(0...3) {
+            case 0: d.pads.append(1)
+            case 1: d.axes = [rank]
+            case 2:  // a crop longer than the axis
+                d.axes = nil
+                d.pads = Array(repeating: 0, count: 2 * rank)
+                d.pads[0] = -(shape[0] + 1)
+            default: d.axes = [0, 0 - rank]
+            }
+        case .hostile:
+            switch fuzz.int(0...3) {
+            case 0: corrupt(&shape, &fuzz)
+            case 1: fuzz.corrupt(&d.pads)
+            case 2: d.pads[fuzz.int(0...d.pads.count - 1)] = fuzz.pick([1 << 40, 1 << 61, -(1 << 61), Int.max, Int.min])
+            default: shape = [0, fuzz.pick([1 << 40, Int.max])] + Array(shape.dropFirst(2)); d.axes = nil
+                d.pads = Array(repeating: 0, count: 2 * shape.count)
+            }
+        }
+        let (inputShape, descriptor) = (shape, d)
+        return replaying("pad", rule: .exact, mustThrow: mustThrow, fuzz, describe: { "pad input \(inputShape) \(descriptor)" }) { backend, fuzz in
+            let plan = try PadPlan(descriptor, inputShape: inputShape, on: backend)
+            return (try plan.run(input: try makeTensor(inputShape, &fuzz, specials: true)).scalars, nil)
+        }
+    }
+
+    // MARK: Adaptive pooling
+
+    static func adaptivePooling(_ fuzz: inout Fuzz) -> FuzzCase {
+        let rank = fuzz.pick([1, 2, 2, 3])
+        var shape = [fuzz.int(0...2), fuzz.int(1...3)] + fuzz.list(rank, 1...(rank == 3 ? 6 : 12))
+        var d = AdaptivePoolingDescriptor(kind: fuzz.pick(AdaptivePoolingKind.allCases), outputSize: fuzz.list(rank, 1...8))
+        var mustThrow = false
+        switch flavor(&fuzz) {
+        case .plain: break
+        case .invalid:
+            mustThrow = true
+            switch fuzz.int(0...2) {
+            case 0: d.outputSize[0] = fuzz.pick([0, -1, Int.min])
+            case 1: d.outputSize.append(2)
+            default: shape[2] = 0
+            }
+        case .hostile:
+            switch fuzz.int(0...2) {
+            case 0: corrupt(&shape, &fuzz)
+            case 1: fuzz.corrupt(&d.outputSize)
+            default: d.outputSize[0] = fuzz.pick([1 << 31, 1 << 40, Int.max / 2])
+            }
+        }
+        let (inputShape, descriptor) = (shape, d)
+        return replaying("adaptivepool", rule: d.kind == .max ? .exact : .tolerance(1e-4), mustThrow: mustThrow, fuzz,
+                         describe: { "adaptivepool input \(inputShape) \(descriptor)" }) { backend, fuzz in
+            let plan = try AdaptivePoolingPlan(descriptor, inputShape: inputShape, on: backend)
+            let x = try makeTensor(inputShape, &fuzz, specials: true)
+            guard descriptor.kind == .max else { return (try plan.run(input: x).scalars, nil) }
+            let (y, indices) = try plan.runWithIndices(input: x)
+            return (y.scalars, indices.scalars)
+        }
     }
 }

@@ -2,7 +2,8 @@ import CNNKitCore
 
 extension ReferenceBackend {
     /// Conv backward, from `y[n, m, o] = b[m] + Σ_{ci, k} x[n, g·C/G + ci, o·s + k·d − pb] · w[m, ci, k']` (`k' = k`
-    /// for cross-correlation, `K − 1 − k` for true convolution; taps outside the input read 0):
+    /// for cross-correlation, `K − 1 − k` for true convolution; taps outside the input read 0, or the position the
+    /// ``ConvolutionDescriptor/border`` maps them to — their gradient then goes to that position):
     /// - `dX[n, g·C/G + ci, i] = Σ dY[n, m, o] · w[m, ci, k']` over the (m, o, k) with `i = o·s + k·d − pb`;
     /// - `dW[m, ci, k'] = Σ_{n, o} dY[n, m, o] · x[n, g·C/G + ci, o·s + k·d − pb]` over taps inside the input;
     /// - `dB[m] = Σ_{n, o} dY[n, m, o]`.
@@ -17,7 +18,7 @@ extension ReferenceBackend {
         let inPlane = SpatialIndex(g.inputSize), outPlane = SpatialIndex(g.outputSize), kernel = SpatialIndex(g.kernel)
         let groupInputs = problem.inputChannels / problem.group
         let groupOutputs = problem.outputChannels / problem.group
-        let kernelPositions = kernel.all
+        let kernelPositions = kernel.all, border = problem.descriptor.border
         let wantX = inputGrad != nil, wantW = weightGrad != nil
         var dx = [Double](repeating: 0, count: wantX ? input.count : 0)
         var dw = [Double](repeating: 0, count: wantW ? weight.count : 0)
@@ -34,8 +35,9 @@ extension ReferenceBackend {
                     for (kFlat, k) in kernelPositions.enumerated() {
                         var inside = true
                         for axis in 0..<rank {
-                            i[axis] = o[axis] * g.strides[axis] + k[axis] * g.dilations[axis] - g.padBegin[axis]
-                            if i[axis] < 0 || i[axis] >= g.inputSize[axis] { inside = false; break }
+                            let position = o[axis] * g.strides[axis] + k[axis] * g.dilations[axis] - g.padBegin[axis]
+                            guard let mapped = border.sourceIndex(position, extent: g.inputSize[axis]) else { inside = false; break }
+                            i[axis] = mapped
                         }
                         guard inside else { continue }
                         let tap = problem.descriptor.mode == .convolution ? kernel.count - 1 - kFlat : kFlat

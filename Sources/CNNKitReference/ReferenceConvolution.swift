@@ -1,7 +1,9 @@
 import CNNKitCore
 extension ReferenceBackend {
     /// ONNX Conv: `y[n, m, o] = b[m] + Σ_{ci, k} x[n, g·C/G + ci, o·s + k·d − pb] · w[m, ci, k']`, where
-    /// `k' = k` for cross-correlation and `K − 1 − k` for true convolution; taps outside the input read 0.
+    /// `k' = k` for cross-correlation and `K − 1 − k` for true convolution; taps outside the input read 0, or with a
+    /// non-constant ``ConvolutionDescriptor/border`` the input position ``BorderMode/sourceIndex(_:extent:)`` maps
+    /// them to.
     func convolution(_ problem: ConvolutionProblem, input: Tensor, weight: Tensor, bias: Tensor?, output: inout Tensor) {
         let g = problem.geometry
         let rank = g.spatialRank
@@ -18,7 +20,7 @@ extension ReferenceBackend {
             return
         }
         let inPlane = SpatialIndex(g.inputSize), outPlane = SpatialIndex(g.outputSize), kernel = SpatialIndex(g.kernel)
-        let kernelPositions = kernel.all
+        let kernelPositions = kernel.all, border = problem.descriptor.border
         var o = Array(repeating: 0, count: rank), i = Array(repeating: 0, count: rank)
         for n in 0..<problem.batch {
             for m in 0..<problem.outputChannels {
@@ -29,8 +31,10 @@ extension ReferenceBackend {
                     for (kFlat, k) in kernelPositions.enumerated() {
                         var inside = true
                         for axis in 0..<rank {
-                            i[axis] = o[axis] * g.strides[axis] + k[axis] * g.dilations[axis] - g.padBegin[axis]
-                            if i[axis] < 0 || i[axis] >= g.inputSize[axis] { inside = false; break }
+                            let position = o[axis] * g.strides[axis] + k[axis] * g.dilations[axis] - g.padBegin[axis]
+                            // The border mode maps a padded position into the input (constant: it reads 0).
+                            guard let mapped = border.sourceIndex(position, extent: g.inputSize[axis]) else { inside = false; break }
+                            i[axis] = mapped
                         }
                         guard inside else { continue }
                         let tap = problem.descriptor.mode == .convolution ? kernel.count - 1 - kFlat : kFlat

@@ -45,16 +45,16 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Cap the kernels of backends with instruction-set variants (portable, avx2, avx512). Default: the best the CPU has.", valueName: "name"))
     var isa: String?
 
-    @Option(name: .long, help: ArgumentHelp("Threads for multi-threaded backends. Default: the number of cores.", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Threads for multi-threaded backends, \(ThreadCount.range.lowerBound)…\(ThreadCount.range.upperBound). Default: the number of cores.", valueName: "n"))
     var threads: Int?
 
     @Option(name: .long, help: ArgumentHelp("Only cases whose family/name (e.g. conv/resnet50_3x3_64_56) matches this regular expression.", valueName: "regex"))
     var filter: String?
 
-    @Option(name: .long, help: ArgumentHelp("Timed runs per case and backend, at least (default 10).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Timed runs per case and backend, at least, 1…100000 (default 10).", valueName: "n"))
     var repetitions: Int = 10
 
-    @Option(name: .customLong("max-seconds"), help: ArgumentHelp("Skip a case on a backend that would need longer than this for its warm-up and timed runs.", valueName: "s"))
+    @Option(name: .customLong("max-seconds"), parsing: .unconditional, help: ArgumentHelp("Skip a case on a backend that would need longer than this for its warm-up and timed runs.", valueName: "s"))
     var maxSeconds: Double = 10
 
     @Option(name: .long, help: ArgumentHelp("Also write every record to this JSON file.", valueName: "file"))
@@ -70,13 +70,24 @@ struct BenchCommand: ParsableCommand {
     var list = false
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
-        guard maxSeconds > 0 else { throw ValidationError("--max-seconds must be positive, got \(maxSeconds)") }
+        if let threads { try usageError { () throws(CLIError) in try ThreadCount.check(threads, option: "--threads") } }
+        guard (1...100_000).contains(repetitions) else {
+            throw ValidationError("--repetitions \(repetitions): expected a whole number from 1 to 100000")
+        }
+        guard maxSeconds > 0, maxSeconds.isFinite else {
+            throw ValidationError("--max-seconds \(maxSeconds): expected a finite number of seconds > 0")
+        }
         if let filter, (try? Regex(filter)) == nil {
             throw ValidationError("--filter \(filter) is not a valid regular expression")
         }
         _ = try resolveBackends(BackendRegistry.shared)
+        if let json {  // before the run, not after minutes of it
+            let folder = URL(fileURLWithPath: json).deletingLastPathComponent().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--json \(json): the folder \(folder) does not exist")
+            }
+        }
     }
 
     func run() throws {
@@ -150,7 +161,11 @@ struct BenchCommand: ParsableCommand {
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+            do {
+                try OutputGate.shared.write { try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic) }
+            } catch {
+                throw CLIError("--json \(json): cannot write (\(describe(error, file: nil)))")
+            }
             print("wrote \(json)")
         }
     }
@@ -158,11 +173,12 @@ struct BenchCommand: ParsableCommand {
     private func loadSuite() throws -> BenchSuite {
         guard let suite else { return try BenchSuite.bundled() }
         do {
+            try requireRegularFile(suite, expected: "a suite JSON file")
             return try BenchSuite(contentsOf: URL(fileURLWithPath: suite))
         } catch let error as BenchError {
             throw ValidationError("--suite \(suite): \(error)")
         } catch {
-            throw ValidationError("--suite \(suite): cannot read it as a suite (\(error))")
+            throw ValidationError("--suite \(suite): cannot read it as a suite (\(describe(error, file: nil)))")
         }
     }
 
@@ -202,6 +218,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func flush() {
-        fflush(nil)  // every stream: rows appear as they are measured
+        // Every stream: rows appear as they are measured; a closed pipe (| head) stops the run.
+        if fflush(nil) != 0 && errno == EPIPE { Interrupts.stop(signal: SIGPIPE) }
     }
 }

@@ -43,17 +43,18 @@ struct DemoCommand: ParsableCommand {
             print("backends: \(backends.joined(separator: ", ")) (wall time of one run each; images from \(backends[0]))")
             print("")
             let inputPath = "\(folder)/0-input.png"
-            try ImageIO.write(input, to: inputPath)
+            try OutputGate.shared.write { try ImageIO.write(input, to: inputPath) }
             print("wrote \(inputPath)  \(Self.describe(input))")
 
             let featureBank = try Kernels.featureBank(Kernels.defaultFeatureBank)
             let steps: [Step] = [
                 Step(command: "filter IN OUT --kernel sobel --normalize", file: "1-filter-sobel.png", normalize: true) { x, b in
-                    try ImageOperations.filter(x, .sobelMagnitude, mode: .correlate, padding: .same, stride: 1, backend: b).0
+                    try ImageOperations.filter(x, .sobelMagnitude, mode: .correlate, padding: .same, stride: 1, border: .reflect, backend: b).0
                 },
                 Step(command: "filter IN OUT --kernel gaussian:2", file: "2-filter-gaussian2.png", normalize: false) { x, b in
                     let kernel = try Kernels.builtin("gaussian:2", option: "--kernel")
-                    return try ImageOperations.filter(x, .perChannel(kernel), mode: .correlate, padding: .same, stride: 1, backend: b).0
+                    return try ImageOperations.filter(
+                        x, .perChannel(kernel), mode: .correlate, padding: .same, stride: 1, border: .reflect, backend: b).0
                 },
                 Step(command: "pool IN OUT --max --kernel 4", file: "3-pool-max4.png", normalize: false) { x, b in
                     try ImageOperations.pool(x, kind: .max, kernel: 4, stride: 4, padding: 0, ceil: false, backend: b).0
@@ -63,7 +64,8 @@ struct DemoCommand: ParsableCommand {
                         x, target: .scales([2, 2]), mode: .cubic, coordinates: .halfPixel, antialias: false, backend: b).0
                 },
                 Step(command: "resize IN OUT --scale 0.25 --mode area", file: "5-resize-area-quarter.png", normalize: false) { x, b in
-                    try ImageOperations.area(x, factors: [4, 4], backend: b).0
+                    try ImageOperations.resize(
+                        x, target: .scales([0.25, 0.25]), mode: .area, coordinates: .halfPixel, antialias: false, backend: b).0
                 },
                 Step(command: "features IN OUT", file: "6-features.png", normalize: false) { x, b in
                     var clock = StepClock()
@@ -87,7 +89,7 @@ struct DemoCommand: ParsableCommand {
                     }
                     print(line)
                 }
-                try ImageIO.write(first!, to: output, normalize: step.normalize)
+                try OutputGate.shared.write { try ImageIO.write(first!, to: output, normalize: step.normalize) }
                 print("      wrote \(output)  \(Self.describe(first!))")
             }
             print("")

@@ -74,11 +74,11 @@ struct FeaturesCommand: ParsableCommand {
     var input: String
     @Argument(help: "Output contact sheet (.png), or a folder.")
     var output: String
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Comma-separated kernels: built-in names, gaussian:SIGMA, box:K, gabor:DEG, [kH,kW] .npy files.",
         valueName: "list"))
     var kernels: String = Kernels.defaultFeatureBank
-    @Option(help: "Max-pooling window and stride K (1 = no pooling).")
+    @Option(parsing: .unconditional, help: "Max-pooling window and stride K, >= 1 (1 = no pooling).")
     var pool: Int = 2
     @OptionGroup var batch: BatchOptions
     @OptionGroup var common: CommonOptions

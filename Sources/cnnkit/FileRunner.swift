@@ -27,7 +27,9 @@ struct OutputImage: Sendable {
 ///   `--quiet`); the status is 1 if any file failed.
 ///
 /// Outputs are written atomically (temporary file, then rename), so a failure leaves no partial file, and an
-/// existing output is always complete (which is what makes `--skip-existing` safe after an interrupted run).
+/// existing output is always complete (which is what makes `--skip-existing` safe after an interrupted run). SIGINT,
+/// SIGTERM and SIGHUP wait for the file being written and exit with 128 + the signal number (``Interrupts``), so
+/// an interrupted run leaves no temporary file either. Inputs must be regular files (a FIFO would block the reader).
 struct FileRunner {
     var input: String
     var output: String
@@ -95,6 +97,7 @@ struct FileRunner {
             throw CLIError("\(outputPath): the output would overwrite the input; choose another name or folder")
         }
         var clock = StepClock()
+        try requireRegularFile(inputPath)
         let image = try clock.measure("read") { try ImageIO.read(inputPath) }
         for note in image.notes { Console.note(note) }
         let result = try operation(image, inputPath, outputPath, &clock)
@@ -102,7 +105,7 @@ struct FileRunner {
             let data = try ImageIO.encode(
                 result.tensor, as: format, normalize: result.normalize, npyRank: result.npyRank, quality: quality,
                 path: outputPath)
-            try ImageIO.writeAtomically(data, to: outputPath)
+            try OutputGate.shared.write { try ImageIO.writeAtomically(data, to: outputPath) }
             return data.count
         }
         return (clock, bytes, format, result)
@@ -178,6 +181,7 @@ struct FileRunner {
                 var item = item
                 do {
                     _ = try ImageFileFormat(path: item.destination)
+                    try requireRegularFile(item.source)
                     item.image = try item.clock.measure("read") { try ImageIO.read(item.source) }
                 } catch {
                     item.failure = describe(error, file: item.source)
@@ -261,7 +265,7 @@ struct FileRunner {
                     let data = try ImageIO.encode(
                         result.tensor, as: try ImageFileFormat(path: item.destination), normalize: result.normalize,
                         npyRank: result.npyRank, quality: quality, path: item.destination)
-                    try ImageIO.writeAtomically(data, to: item.destination)
+                    try OutputGate.shared.write { try ImageIO.writeAtomically(data, to: item.destination) }
                     return data.count
                 }
                 results.succeed(bytes)

@@ -1,4 +1,5 @@
 import CNNKit
+import CNNKitImageIO
 import Foundation
 
 /// `--padding` of `filter`.
@@ -24,13 +25,19 @@ enum FilterMode: String, CaseIterable {
 enum ImageOperations {
     /// Runs a fixed filter through CNNKit's convolution: a 2-D kernel per channel (group = C), the Sobel magnitude
     /// (one depthwise convolution with the x and y kernels, then `sqrt(gx² + gy²)`), or a full layer `[M, C, kH, kW]`.
+    /// - Parameters:
+    ///   - pads: explicit `[top, left, bottom, right]` pads, overriding `padding`.
+    ///   - groups: channel groups of a `.layer` kernel bank (image filters are always per channel).
     static func filter(
         _ input: Tensor, _ spec: FilterSpec, mode: FilterMode, padding: FilterPadding, stride: Int,
+        border: BorderMode = .constant, dilation: Int = 1, pads: [Int]? = nil, groups: Int = 1, bias: Tensor? = nil,
         backend: BackendSelection
     ) throws -> (Tensor, backend: String) {
         let channels = input.shape[1]
         var descriptor = ConvolutionDescriptor(
-            strides: [stride, stride], autoPad: padding == .same ? .sameUpper : .valid, mode: mode.convolutionMode)
+            strides: [stride, stride], autoPad: padding == .same ? .sameUpper : .valid, dilations: [dilation, dilation],
+            mode: mode.convolutionMode, border: border)
+        if let pads { (descriptor.pads, descriptor.autoPad) = (pads, .notSet) }
         switch spec {
         case .perChannel(let kernel):
             descriptor.group = channels
@@ -57,24 +64,43 @@ enum ImageOperations {
             }
             return (try Tensor(shape: [n, channels, h, w], scalars: magnitude), plan.backend)
         case .layer(let weight, let path):
-            guard weight.shape[1] == channels else {
+            guard weight.shape[1] * groups == channels else {
                 throw CLIError(
-                    "\(path): kernel shape \(weight.shape) needs \(weight.shape[1]) input channels, but the image has \(channels); expected [M, \(channels), kH, kW] or [kH, kW]")
+                    "\(path): kernel shape \(weight.shape) with --groups \(groups) needs \(weight.shape[1] * groups) input channels, but the image has \(channels); expected [M, \(channels)/groups, kH, kW] or [kH, kW]")
             }
-            let plan = try ConvolutionPlan(descriptor, inputShape: input.shape, weightShape: weight.shape, backend: backend)
-            return (try plan.run(input: input, weight: weight), plan.backend)
+            descriptor.group = groups
+            let plan = try ConvolutionPlan(descriptor, inputShape: input.shape, weightShape: weight.shape, biasShape: bias?.shape, backend: backend)
+            return (try plan.run(input: input, weight: weight, bias: bias), plan.backend)
         }
     }
 
-    /// Pooling with a square window.
+    /// Pooling with a square window; with `indices`, max pooling's argmax is written there (int64 .npy).
     static func pool(
-        _ input: Tensor, kind: PoolingKind, kernel: Int, stride: Int, padding: Int, ceil: Bool, backend: BackendSelection
+        _ input: Tensor, kind: PoolingKind, kernel: Int, stride: Int, padding: Int, ceil: Bool, indices: String? = nil,
+        backend: BackendSelection
     ) throws -> (Tensor, backend: String) {
         let descriptor = PoolingDescriptor(
             kind: kind, kernelShape: [kernel, kernel], strides: [stride, stride],
             pads: [padding, padding, padding, padding], ceilMode: ceil)
-        let plan = try PoolingPlan(descriptor, inputShape: input.shape, backend: backend)
-        return (try plan.run(input: input), plan.backend)
+        return try run(PoolingPlan(descriptor, inputShape: input.shape, backend: backend), input, indices: indices)
+    }
+
+    /// Global pooling (`adaptive` nil) or adaptive max / average pooling to `adaptive` = [H, W].
+    static func pool(
+        _ input: Tensor, kind: PoolingKind, adaptive: [Int]?, indices: String?, backend: BackendSelection
+    ) throws -> (Tensor, backend: String) {
+        guard let adaptive else { return try run(PoolingPlan(.global(kind), inputShape: input.shape, backend: backend), input, indices: indices) }
+        let descriptor = AdaptivePoolingDescriptor(kind: kind == .max ? .max : .average, outputSize: adaptive)
+        return try run(AdaptivePoolingPlan(descriptor, inputShape: input.shape, backend: backend), input, indices: indices)
+    }
+
+    /// Runs a pooling plan; with `indices`, also writes its argmax indices there (int64 .npy).
+    private static func run<P>(_ plan: PoolingFamilyPlan<P>, _ input: Tensor, indices: String?) throws -> (Tensor, backend: String) {
+        guard let indices else { return (try plan.run(input: input), plan.backend) }
+        let (output, argmax) = try plan.runWithIndices(input: input)
+        let data = argmax.npyData()
+        try OutputGate.shared.write { try ImageIO.writeAtomically(data, to: indices) }
+        return (output, plan.backend)
     }
 
     /// CNNKit resize of the two spatial axes.
@@ -86,49 +112,5 @@ enum ImageOperations {
             target: target, mode: mode, coordinateTransformation: coordinates, antialias: antialias, axes: [2, 3])
         let plan = try ResizePlan(descriptor, inputShape: input.shape, backend: backend)
         return (try plan.run(input: input), plan.backend)
-    }
-
-    /// Exact area resampling for integer factors: box averaging (average pooling with kernel = stride = factor) on
-    /// axes that shrink, pixel replication (nearest, asymmetric, floor) on axes that grow.
-    /// - Parameters:
-    ///   - factors: per spatial axis (H, W): a positive integer `k` shrinks by `k`, a negative `-u` grows by `u`.
-    static func area(_ input: Tensor, factors: [Int], backend: BackendSelection) throws -> (Tensor, backend: String) {
-        var result = input
-        var used: [String] = []
-        let shrink = factors.map { $0 > 0 ? $0 : 1 }
-        if shrink.contains(where: { $0 > 1 }) {
-            let descriptor = PoolingDescriptor(kind: .average(countIncludePad: false), kernelShape: shrink, strides: shrink)
-            let plan = try PoolingPlan(descriptor, inputShape: result.shape, backend: backend)
-            result = try plan.run(input: result)
-            used.append(plan.backend)
-        }
-        let grow = factors.map { $0 < 0 ? -$0 : 1 }
-        if grow.contains(where: { $0 > 1 }) {
-            let descriptor = ResizeDescriptor(
-                target: .sizes([result.shape[2] * grow[0], result.shape[3] * grow[1]]), mode: .nearest,
-                coordinateTransformation: .asymmetric, nearestMode: .floor, axes: [2, 3])
-            let plan = try ResizePlan(descriptor, inputShape: result.shape, backend: backend)
-            result = try plan.run(input: result)
-            used.append(plan.backend)
-        }
-        let names = Set(used).sorted().joined(separator: "+")
-        return (result, names.isEmpty ? "none (factor 1)" : names)
-    }
-
-    /// The integer area factors taking `input` (H, W) exactly to `output` (H, W), or nil if some axis is not an
-    /// integer ratio.
-    static func areaFactors(from input: [Int], to output: [Int]) -> [Int]? {
-        var factors: [Int] = []
-        for (source, target) in zip(input, output) {
-            guard source > 0, target > 0 else { return nil }
-            if target <= source {
-                guard source % target == 0 else { return nil }
-                factors.append(source / target)
-            } else {
-                guard target % source == 0 else { return nil }
-                factors.append(-(target / source))
-            }
-        }
-        return factors
     }
 }

@@ -193,6 +193,7 @@ enum Kernels {
     /// Reads a float32 kernel `.npy` of shape `[kH, kW]` or `[M, C, kH, kW]` with non-zero extents.
     static func readKernelFile(_ path: String) throws(CLIError) -> Tensor {
         let data: Data
+        try requireRegularFile(path)
         do { data = try ImageIO.readData(path) } catch { throw CLIError("\(path): kernel file: \(error.problem)") }
         let tensor: Tensor
         do { tensor = try Tensor(npyData: data) } catch let error as CNNKitError {

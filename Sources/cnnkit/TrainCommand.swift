@@ -20,19 +20,19 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Backend: reference, c or auto.", valueName: "name"))
     var backend: String = "auto"
 
-    @Option(help: "Passes over the training set.")
+    @Option(parsing: .unconditional, help: "Passes over the training set, >= 1.")
     var epochs: Int = 12
 
-    @Option(help: "Seed of the split, the initial weights and the batch order.")
+    @Option(parsing: .unconditional, help: "Seed of the split, the initial weights and the batch order, 0…2^64-1.", transform: Seed.parse)
     var seed: UInt64 = 1
 
-    @Option(help: ArgumentHelp("Threads for backends that take a thread count.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Threads for backends that take a thread count, \(ThreadCount.range.lowerBound)…\(ThreadCount.range.upperBound).", valueName: "n"))
     var threads: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Mini-batch size.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Mini-batch size, >= 1.")
     var batchSize: Int = 32
 
-    @Option(name: .customLong("learning-rate"), help: "SGD learning rate.")
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "SGD learning rate, > 0.")
     var learningRate: Float = 0.05
 
     @Option(help: ArgumentHelp("Write the learned kernels and feature maps here (a folder).", valueName: "dir"))
@@ -42,20 +42,15 @@ struct TrainCommand: ParsableCommand {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads { try usageError { () throws(CLIError) in try ThreadCount.check(threads, option: "--threads") } }
+        try usageError { () throws(CLIError) in _ = try CommonOptions.selection(backend, option: "--backend") }
     }
 
     func run() throws {
         try runReportingErrors {
-            if let threads {
-                for name in BackendRegistry.shared.names {
-                    guard let configurable = BackendRegistry.shared.backend(named: name) as? any ConfigurableBackend,
-                          let configured = try? configurable.configured(threads: threads, convolutionAlgorithm: nil, isa: nil)
-                    else { continue }
-                    BackendRegistry.shared.replace(configured)
-                }
-            }
-            let selection = BackendSelection(backend)
+            try ThreadCount.apply(threads, option: "--threads")
+            let selection = try CommonOptions.selection(backend, option: "--backend")
+            if let out { try Self.createFolder(out) }  // before training: a bad --out fails at once
             let data = try Self.loadDigits()
             var generator = SplitMix64(seed: seed)
             let (train, test) = data.split(trainFraction: 0.8, generator: &generator)
@@ -124,12 +119,19 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// Unbuffered output, so that the redrawn bar and the lines around it appear in order.
-    static func emit(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+    static func emit(_ text: String) { Console.rawWrite(text, to: STDOUT_FILENO) }
+
+    /// Creates the `--out` folder if needed.
+    static func createFolder(_ folder: String) throws(CLIError) {
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw CLIError("--out \(folder): cannot create the folder (\(describe(error, file: nil)))")
+        }
+    }
 
     /// The 16 learned 3×3 kernels (scaled up) and their feature maps on `digit`, as one labelled contact sheet.
     static func writeKernels(_ model: Sequential, digit: LabelledImages, folder: String) throws {
         guard let first = model.layers.first as? Convolution else { return }
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try createFolder(folder)
         let kernels = first.weight.value
         let features = try first.forward(digit.images, training: false)
         let count = kernels.shape[0], size = 48
@@ -150,7 +152,7 @@ struct TrainCommand: ParsableCommand {
         labels.append("digit \(digit.labels[0])")
         let sheet = try ContactSheet.make(maps: try Tensor(shape: [1, labels.count, size, size], scalars: tiles), labels: labels)
         let path = (folder as NSString).appendingPathComponent("learned-kernels.png")
-        try ImageIO.save(sheet, to: URL(fileURLWithPath: path))
+        try OutputGate.shared.write { try ImageIO.save(sheet, to: URL(fileURLWithPath: path)) }
         emit("wrote \(path): the 16 first-layer kernels, their feature maps on a test digit, and the digit\n")
     }
 }

@@ -48,6 +48,50 @@ import Testing
         }
     }
 
+    @Test func backwardCasesTimeTheGradients() throws {
+        let suite = try BenchSuite.bundled()
+        let forward = try #require(suite.cases.first { $0.name == "resnet50_3x3_64_56" })
+        let both = try #require(suite.cases.first { $0.name == "resnet50_3x3_64_56_backward" })
+        let data = try #require(suite.cases.first { $0.name == "resnet50_3x3_64_56_backward_data" })
+        let weights = try #require(suite.cases.first { $0.name == "resnet50_3x3_64_56_backward_weights" })
+        #expect(try forward.backwardGradients() == nil)
+        #expect(try both.backwardGradients() == [.input, .weight])
+        #expect(try data.backwardGradients() == .input && weights.backwardGradients() == .weight)
+        #expect(try both.validatedProblem().multiplyAccumulates == 2 * forward.macs!)
+        #expect(try data.validatedProblem().multiplyAccumulates == forward.macs!)
+
+        // The C backend's backward plan, timed as one call: dX and dW, weights given on every run.
+        let c = try Workload.make(both, backend: "c", threads: 2)
+        #expect(c.algorithm.hasPrefix("dX ") && c.algorithm.contains(", dW "), "\(c.algorithm)")
+        #expect(c.problem.hasSuffix("backward dX+dW") && c.workScale == 1)
+        c.run()
+        let onlyWeights = try Workload.make(weights, backend: "c", threads: 2)
+        #expect(onlyWeights.problem.hasSuffix("backward dW"))
+        onlyWeights.run()
+        // A reduced reference probe scales by the MAC ratio (64 -> 4 output channels).
+        let probe = try Workload.make(both, backend: "reference", reduction: .init(channelLimit: 4))
+        #expect(probe.workScale == 16)
+        probe.run()
+
+        // A pass the harness does not know, and a backward pass outside conv, are errors naming the case.
+        let bad = try BenchSuite(json: Data(tinySuite.replacingOccurrences(of: "\"metric\": \"flops\"}", with: "\"metric\": \"flops\", \"pass\": \"sideways\"}").utf8))
+        let sideways = try #require(bad.cases.first { $0.family == "conv" })
+        #expect(throws: BenchError.self) { try sideways.validatedProblem() }
+        #expect(throws: BenchError.self) { try Workload.make(sideways, backend: "reference") }
+        let pool = try BenchSuite(json: Data(tinySuite.replacingOccurrences(of: "\"metric\": \"bytes\"}", with: "\"metric\": \"bytes\", \"pass\": \"backward\"}").utf8))
+        #expect(throws: BenchError.self) { try #require(pool.cases.first { $0.family == "pool" }).backwardGradients() }
+
+        // The runner times a backward case like any other and rates it by its MAC count.
+        let tiny = try BenchSuite(json: Data(tinySuite.replacingOccurrences(of: "\"macs\": 1944, \"flops\": 3888", with: "\"macs\": 3888, \"flops\": 7776, \"pass\": \"backward\"").utf8))
+        let options = BenchOptions(backends: ["reference", "c"], threads: 2, filter: "tiny_conv", repetitions: 3, maxSeconds: 5,
+                                   minimumTimedSeconds: 0.01)
+        let report = try BenchRunner(suite: tiny, options: options, peak: try samplePeak()).run { _ in }
+        #expect(report.records.count == 2 && report.skipped.isEmpty, "\(report.skipped)")
+        for record in report.records {
+            #expect(record.problem.hasSuffix("backward dX+dW") && record.gflops != nil)
+        }
+    }
+
     @Test func unknownBackendAndUnsupportedAlgorithmAreErrors() throws {
         let suite = try BenchSuite.bundled()
         let conv = try #require(suite.cases.first { $0.family == "conv" })

@@ -148,6 +148,75 @@ struct BatchCLITests {
         #expect(try readImage("\(target)/\(names[0])").shape == [1, 3, 40, 48])
     }
 
+    /// Issue 13: SIGINT or SIGTERM during a folder run left hidden temporary files (3 of 9 runs). Each run here is
+    /// signalled at a random moment after the first output appeared, while the writer is busy with 15 MB .npy
+    /// files; it must exit with 128 + the signal number, leave no hidden file, and every output it left must be
+    /// complete. (Before the fix, 8 of 12 such runs left a `.NAME.tmp-XXXXXX` file.)
+    @Test func interruptedFolderRunsLeaveNoTemporaryFiles() async throws {
+        let input = try ScratchFolder(), output = try ScratchFolder()
+        // The photo as [3, 300, 451]; ×3 nearest → [3, 900, 1353] = 14.6 MB per output.
+        let photo = try Tensor(shape: [3, 300, 451], scalars: try readImage(CLI.photo).scalars)
+        // Enough files that a loaded machine (the suite runs tests in parallel) cannot finish before the signal.
+        for index in 0..<40 { try photo.writeNPY(to: URL(fileURLWithPath: input.path("img-\(index).npy"))) }
+        var interrupted = 0
+        for run in 0..<8 {
+            let (signal, name) = run % 2 == 0 ? (SIGINT, "SIGINT") : (SIGTERM, "SIGTERM")
+            let target = output.path("run-\(run)")
+            // Bicubic on one thread: each file takes long enough that the signal lands mid-run even when this test
+            // process is starved of CPU by the tests running beside it.
+            let cli = try BackgroundCLI(["resize", input.url.path, target, "--scale", "3", "--mode", "bicubic", "--threads", "1", "--quiet"])
+            // Wait for the first file (complete or temporary) in the output folder, then a random part of a write.
+            let started = Date()
+            while ((try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []).isEmpty && cli.process.isRunning
+                && Date().timeIntervalSince(started) < 60 {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...150)))
+            // A run this process could not signal in time (it was not scheduled) proves nothing either way.
+            guard cli.process.isRunning else {
+                _ = try await cli.finish(within: 60)
+                try? FileManager.default.removeItem(atPath: target)
+                continue
+            }
+            interrupted += 1
+            let masks = ((try? String(contentsOfFile: "/proc/\(cli.process.processIdentifier)/status", encoding: .utf8)) ?? "")
+                .split(separator: "\n").filter { $0.hasPrefix("SigBlk") || $0.hasPrefix("SigIgn") }.joined(separator: " ")
+            kill(cli.process.processIdentifier, signal)
+            let (status, stderr) = try await cli.finish(within: 30)
+            #expect(status == 128 + signal, "run \(run): \(name) gave status \(status.map(String.init) ?? "none (killed by the signal or still running)") (\(masks))")
+            #expect(stderr.contains("interrupted by \(name)"), "run \(run): \(stderr)")
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
+            #expect(left.filter { $0.hasPrefix(".") }.isEmpty, "run \(run) (\(name)) left \(left.filter { $0.hasPrefix(".") })")
+            for file in left where !file.hasPrefix(".") {
+                #expect(try Tensor(npyFile: URL(fileURLWithPath: "\(target)/\(file)")).shape == [3, 900, 1353], "run \(run): \(file) is complete")
+            }
+            try? FileManager.default.removeItem(atPath: target)
+        }
+        #expect(interrupted >= 4, "only \(interrupted) of 8 runs were still running when signalled: make the work larger")
+    }
+
+    /// Issue 13: a folder run of `features` skipped an image too small for the pooling window without naming it.
+    /// Every skipped file of a folder run is named with its path and the reason; a FIFO in the folder does not
+    /// block the run.
+    @Test func folderRunsNameEverySkippedFile() async throws {
+        let input = try ScratchFolder(), output = try ScratchFolder()
+        try Tensor(shape: [1, 1], scalars: [0.5]).writeNPY(to: URL(fileURLWithPath: input.path("a-tiny.npy")))
+        try Tensor(shape: [4, 1, 8, 8], repeating: 0.5).writeNPY(to: URL(fileURLWithPath: input.path("b-batch.npy")))
+        #expect(mkfifo(input.path("c-pipe.png"), 0o644) == 0)
+        _ = try Self.makeInputs(input, count: 1)  // img-0.png
+        let target = output.path("sheets")
+        let run = try await CLI.run(["features", input.url.path, target, "--kernels", "sobel-x,sobel-y"], timeout: 30)
+        #expect(run.status == 1)
+        let errors = run.errorLines.filter { $0.hasPrefix("cnnkit: error: ") }
+        #expect(errors.count == 3, "\(run.stderr)")
+        #expect(errors.contains("cnnkit: error: \(input.path("a-tiny.npy")): --pool 2: the image (1x1) is smaller than one pooling window (skipped)"),
+                "\(run.stderr)")
+        #expect(errors.contains { $0.contains(input.path("b-batch.npy")) && $0.contains("a batch of 4") }, "\(run.stderr)")
+        #expect(errors.contains { $0.contains(input.path("c-pipe.png")) && $0.contains("a FIFO") }, "\(run.stderr)")
+        #expect(run.stdout.contains("1 of 4 files written") && run.stdout.contains("3 failed (a-tiny.npy, b-batch.npy, c-pipe.png)"), "\(run.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target) == ["img-0.png"])
+    }
+
     // MARK: the package's own files
 
     @Test func manifestLicenseAndNotice() throws {

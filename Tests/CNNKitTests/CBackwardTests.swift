@@ -104,6 +104,10 @@ private func convolutionProblems() throws -> [ConvolutionProblem] {
         ([2, 4, 5, 6, 5], [6, 2, 2, 3, 2], ConvolutionDescriptor(strides: [1, 2, 1], pads: [0, 1, 1, 1, 0, 0], group: 2, mode: .convolution), true),
         ([1, 16, 6, 6], [16, 16, 3, 3], ConvolutionDescriptor(pads: [3, 3, 3, 3]), false),                  // pad > reach
         ([4, 32, 7, 7], [32, 32, 3, 3], ConvolutionDescriptor(pads: [1, 1, 1, 1]), true),
+        // Winograd dW with channel counts off the 16-lane vectors: a partial channel block (24), M-blocks that split
+        // a lane group (20 = 2 × 10), and two groups of 16 accumulated over two images.
+        ([1, 24, 18, 17], [20, 24, 3, 3], ConvolutionDescriptor(pads: [1, 1, 1, 1]), false),
+        ([2, 32, 9, 9], [32, 16, 3, 3], ConvolutionDescriptor(pads: [1, 1, 1, 1], group: 2), true),
     ]
     // Random extras.
     var draw = Draw(77)

@@ -40,7 +40,11 @@ enum CLI {
     }
 
     /// Runs `cnnkit arguments…` in `folder` and waits for it (without blocking a thread of the test pool).
-    static func run(_ arguments: [String], in folder: URL? = nil) async throws -> Result {
+    /// `environment` is added to the test's environment. A run still going after `timeout` seconds is killed
+    /// (status 9 is then reported as a test issue), so that a hang fails the test instead of stalling the suite.
+    static func run(
+        _ arguments: [String], in folder: URL? = nil, environment: [String: String] = [:], timeout: Double = 600
+    ) async throws -> Result {
         guard let executable else {
             Issue.record("the cnnkit executable was not found next to the test bundle; run `swift build` first")
             return Result(status: -1, stdout: "", stderr: "")
@@ -49,6 +53,9 @@ enum CLI {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let folder { process.currentDirectoryURL = folder }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         // Capture into files rather than pipes: no risk of a child blocking on a full pipe.
         let capture = FileManager.default.temporaryDirectory.appendingPathComponent("cnnkit-cli-\(UUID().uuidString)")
         let outURL = capture.appendingPathExtension("out"), errURL = capture.appendingPathExtension("err")
@@ -66,7 +73,14 @@ enum CLI {
             do { try process.run() } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)
+                return
             }
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [process] in
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            }
+        }
+        if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL {
+            Issue.record("cnnkit \(arguments.joined(separator: " ")) did not finish within \(timeout) s (killed)")
         }
         try out.close()
         try err.close()
@@ -74,6 +88,43 @@ enum CLI {
             status: process.terminationStatus,
             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    }
+}
+
+/// A `cnnkit` run started in the background, for tests that signal it while it works.
+final class BackgroundCLI {
+    let process = Process()
+    private let errURL: URL
+
+    /// Starts `cnnkit arguments…` (standard output discarded, standard error kept for ``finish(within:)``).
+    init(_ arguments: [String]) throws {
+        guard let executable = CLI.executable else {
+            throw CLIError.noExecutable
+        }
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        errURL = FileManager.default.temporaryDirectory.appendingPathComponent("cnnkit-cli-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: errURL)
+    }
+
+    enum CLIError: Error { case noExecutable }
+
+    /// Waits up to `seconds` for the process to end: its status (nil if it was killed by a signal, or still runs)
+    /// and its standard error.
+    func finish(within seconds: Double) async throws -> (status: Int32?, stderr: String) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        guard !process.isRunning else { return (nil, stderr) }
+        return (process.terminationReason == .exit ? process.terminationStatus : nil, stderr)
     }
 }
 

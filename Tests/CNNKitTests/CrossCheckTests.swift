@@ -282,7 +282,7 @@ struct CrossCheckTests {
             let rule: CrossCheck.Rule = switch problem.descriptor.mode {
             case .nearest: .exact
             case .linear: .tolerance(1e-4)
-            case .cubic: .tolerance(1e-3)
+            case .cubic, .area, .box, .hamming, .lanczos3: .tolerance(1e-3)
             }
             for variant in Self.variants {
                 report.check(index, problem.description, variant.description, expected: expected.scalars, rule) { threads in

@@ -9,10 +9,11 @@ import Testing
 // against the reference backend (exactly for max pooling and nearest resize, 1e-4 otherwise), and bitwise equal
 // across thread counts. The fuzz inputs themselves stay in the targets' corpora.
 
-/// The C backends to run: the default and each ISA variant the CPU has.
+/// The C backends to run: the default and each ISA variant the CPU has (portable included: it takes the plain C
+/// loops every window, where the AVX variants take them only for some geometries).
 private var variants: [(String, (Int) -> CBackend)] {
     [("default", { CBackend(threads: $0) })] +
-        ["avx512", "avx2"].filter { CBackend().instructionSets.contains($0) }.map { isa in (isa, { CBackend(threads: $0, isa: isa) }) }
+        ["avx512", "avx2", "portable"].filter { CBackend().instructionSets.contains($0) }.map { isa in (isa, { CBackend(threads: $0, isa: isa) }) }
 }
 
 private func compare(_ got: [Float], _ expected: [Float], exact: Bool, _ what: String,
@@ -72,7 +73,7 @@ private func checkConvolution(_ problem: ConvolutionProblem, sourceLocation: Sou
     try ReferenceBackend().prepare(problem, constants: .none).run(input: x, weight: w, bias: b, output: &expected)
     let direct: [(String, (Int) -> CBackend)] =
         [("direct", { CBackend(threads: $0, algorithm: .direct) })] +
-        ["avx512", "avx2"].filter { CBackend().instructionSets.contains($0) }.map { isa in
+        ["avx512", "avx2", "portable"].filter { CBackend().instructionSets.contains($0) }.map { isa in
             ("direct/\(isa)", { CBackend(threads: $0, algorithm: .direct, isa: isa) })
         }
     for (name, make) in variants + direct {
@@ -125,6 +126,52 @@ struct FuzzRegressionTests {
         try checkPool(PoolingProblem(
             descriptor: PoolingDescriptor(kind: .max, kernelShape: [7, 2], strides: [3, 1], pads: [3, 0, 3, 0], storageOrder: .columnMajor),
             inputShape: [1, 3, 2, 6]))
+    }
+
+    // pool-timeout-6670fc41… (Fuzz/corpus/pool/): the generic max, sum, stochastic and backward loops walked every
+    // tap of a window (a kernel of 2^31 along h). They now visit only the taps inside the input: the rows of each
+    // window, and per block of output columns the taps some column reads inside the row (the others read padding,
+    // which adds nothing); the overlapping-window sum keeps only the span inside the row. The API declines such
+    // kernels (windows wider than 2·L + 16 run per output); these windows hang far over both ends of long rows
+    // (column blocks of 512 and a tail), dilated, with and without overlap, at stride 3 (the plain C loops on every
+    // ISA) and with more than 16 taps along w.
+    @Test func poolRowsClippedToTheInput() throws {
+        // (Not the stochastic expectation: with -inf in a window the backends differ, the reference weighting it
+        // 0·(−inf) = NaN, the C kernel leaving it out.)
+        let kinds: [PoolingKind] = [.max, .average(countIncludePad: false), .average(countIncludePad: true), .lp(p: 2),
+                                    .lp(p: 3), .stochastic(seed: 7)]
+        for kind in kinds {
+            try checkPool(PoolingProblem(
+                descriptor: PoolingDescriptor(kind: kind, kernelShape: [3, 9], strides: [1, 3], pads: [1, 8, 1, 8], dilations: [1, 2]),
+                inputShape: [1, 2, 3, 1100]))
+            try checkPool(PoolingProblem(
+                descriptor: PoolingDescriptor(kind: kind, kernelShape: [2, 20], pads: [1, 19, 0, 19]), inputShape: [2, 1, 3, 25]))
+            try checkPool(PoolingProblem(
+                descriptor: PoolingDescriptor(kind: kind, kernelShape: [1, 3], strides: [1, 5], pads: [0, 2, 0, 2]),
+                inputShape: [1, 1, 2, 1030]))
+            try checkPool(PoolingProblem(
+                descriptor: PoolingDescriptor(kind: kind, kernelShape: [2, 2, 5], strides: [2, 1, 1], pads: [1, 1, 4, 1, 1, 4],
+                                              dilations: [1, 3, 4]),
+                inputShape: [1, 2, 3, 7, 40]))
+        }
+    }
+
+    // conv-timeout-cf3d8dc6… (Fuzz/corpus/conv/): the direct row kernels (AVX2 / AVX-512) stepped through every input
+    // row between a window's first and last tap, (KH − 1)·DH + 1 of them for a dilation of 2^60 along h. They now
+    // step from one row that an output row of the block reads to the next. Windows that skip rows, at sizes the API
+    // takes: a dilation along h (4-row blocks and the one-row kernel), and a stride past the kernel.
+    @Test func directConvolutionSparseRows() throws {
+        try checkConvolution(ConvolutionProblem(
+            descriptor: .init(pads: [6, 1, 6, 1], dilations: [7, 1]), inputShape: [1, 2, 30, 20], weightShape: [3, 2, 3, 3],
+            biasShape: [3]))
+        try checkConvolution(ConvolutionProblem(
+            descriptor: .init(dilations: [8, 1]), inputShape: [2, 1, 9, 40], weightShape: [2, 1, 2, 3]))
+        try checkConvolution(ConvolutionProblem(
+            descriptor: .init(strides: [5, 2], pads: [1, 1, 1, 1], dilations: [2, 1], group: 2), inputShape: [1, 2, 41, 37],
+            weightShape: [4, 1, 2, 3], biasShape: [4]))
+        try checkConvolution(ConvolutionProblem(
+            descriptor: .init(strides: [3, 1, 1], pads: [2, 0, 1, 2, 0, 1], dilations: [2, 3, 1]), inputShape: [1, 1, 5, 8, 19],
+            weightShape: [2, 1, 2, 2, 3]))
     }
 
     // conv-oom-0fc06a71… / -ffee9877…: the direct kernel's zero row followed stride and dilation (8 GiB for a

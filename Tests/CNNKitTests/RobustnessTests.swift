@@ -205,6 +205,24 @@ struct RobustnessTests {
         expectKind(.outOfMemory, parameter: "memory") { _ = try Tensor(shape: [1 << 30, 2]) }
     }
 
+    // MARK: Environment
+
+    @Test func threadCountEnvironmentVariableIsValidated() {
+        // Issue 13: CNNKIT_NUM_THREADS=-5 or =lots was silently ignored; the parser now names the value and range.
+        for bad in ["-5", "lots", "0", "1025", "2x", "1099511627776"] {
+            do {
+                _ = try CBackend.environmentThreadCount(["CNNKIT_NUM_THREADS": bad])
+                Issue.record("accepted CNNKIT_NUM_THREADS=\(bad)")
+            } catch {
+                #expect(error.parameter == "CNNKIT_NUM_THREADS" && error.value == bad && error.expected.contains("1 to \(CBackend.maximumThreads)"), "\(error)")
+            }
+        }
+        #expect((try? CBackend.environmentThreadCount(["CNNKIT_NUM_THREADS": "8"])) == 8)
+        #expect((try? CBackend.environmentThreadCount(["CNNKIT_NUM_THREADS": "1024"])) == 1024)
+        #expect((try? CBackend.environmentThreadCount(["CNNKIT_NUM_THREADS": ""])) == .some(nil))
+        #expect((try? CBackend.environmentThreadCount([:])) == .some(nil))
+    }
+
     // MARK: Files
 
     @Test func malformedNPYHeadersThrow() {

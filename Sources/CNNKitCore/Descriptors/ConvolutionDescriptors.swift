@@ -57,13 +57,18 @@ public struct ConvolutionDescriptor: Sendable, Hashable {
     public var mode: ConvolutionMode
     /// Activation applied in the epilogue (default none).
     public var activation: ConvolutionActivation
+    /// What the padding reads (PyTorch `padding_mode`, OpenCV `borderType`): ``BorderMode/constant`` = zeros (the
+    /// ONNX Conv and CNN-layer semantics, the default), or the input's own values reflected, repeated or wrapped —
+    /// the same as a ``PadDescriptor`` Pad of the input followed by this convolution without padding.
+    public var border: BorderMode
 
     public init(
         kernelShape: [Int] = [], strides: [Int] = [], pads: [Int] = [], autoPad: AutoPad = .notSet,
         dilations: [Int] = [], group: Int = 1, mode: ConvolutionMode = .crossCorrelation,
-        activation: ConvolutionActivation = .none
+        activation: ConvolutionActivation = .none, border: BorderMode = .constant
     ) {
         self.activation = activation
+        self.border = border
         self.kernelShape = kernelShape
         self.strides = strides
         self.pads = pads
@@ -104,7 +109,9 @@ public struct ConvolutionProblem: Sendable, Hashable, CustomStringConvertible {
     /// Validates `descriptor` against the tensor shapes.
     /// - Throws: ``CNNKitError`` naming the parameter: input rank not 3–5, weight rank ≠ input rank,
     ///   `group` < 1 or not dividing C and M, `weight.shape[1]` ≠ C/group, `kernel_shape` ≠ the weight's,
-    ///   bias shape ≠ `[M]`, a clamp activation with min > max or a NaN bound, and every geometry error of ``WindowGeometry/resolve(inputSize:kernel:strides:dilations:pads:autoPad:ceilMode:)``.
+    ///   bias shape ≠ `[M]`, a clamp activation with min > max or a NaN bound, a pad beyond what ``ConvolutionDescriptor/border`` can read
+    ///   (reflect: at most L − 1; symmetric and wrap: at most L; edge: any, with L ≥ 1), and every geometry error
+    ///   of ``WindowGeometry/resolve(inputSize:kernel:strides:dilations:pads:autoPad:ceilMode:)``.
     public init(descriptor: ConvolutionDescriptor, inputShape: [Int], weightShape: [Int], biasShape: [Int]? = nil) throws {
         let problemText = provisionalWindowProblem(
             inputShape: inputShape, outputChannels: weightShape.first, kernel: Array(weightShape.dropFirst(2)),
@@ -151,6 +158,9 @@ public struct ConvolutionProblem: Sendable, Hashable, CustomStringConvertible {
                 inputSize: Array(inputShape[2...]), kernel: Array(weightShape[2...]), strides: descriptor.strides,
                 dilations: descriptor.dilations, pads: descriptor.pads, autoPad: descriptor.autoPad, ceilMode: false)
         }
+        if descriptor.border != .constant {
+            try quotingProblem(problemText) { try requireBorderReach(descriptor.border, geometry) }
+        }
         self.descriptor = descriptor
         self.batch = inputShape[0]
         self.inputChannels = channels
@@ -170,6 +180,7 @@ public struct ConvolutionProblem: Sendable, Hashable, CustomStringConvertible {
             + "_\(canonicalField("s", g.strides))_\(canonicalPads(g.padBegin, g.padEnd))"
             + "_\(canonicalField("d", g.dilations))_g\(group)"
             + (descriptor.mode == .convolution ? "_flip" : "") + (hasBias ? "_bias" : "") + activationField
+            + (descriptor.border == .constant ? "" : "_border\(descriptor.border.rawValue)")
     }
 
     private var activationField: String {
@@ -444,5 +455,20 @@ public struct Col2ImProblem: Sendable, Hashable, CustomStringConvertible {
         let g = geometry
         return "mb\(batch)ic\(channels)\(canonicalField("i", g.inputSize))_\(canonicalField("k", g.kernel))"
             + "_\(canonicalField("s", g.strides))_\(canonicalPads(g.padBegin, g.padEnd))_\(canonicalField("d", g.dilations))_col2im"
+    }
+}
+
+/// The pads a non-constant border can fill from the input (as PyTorch's `padding_mode` and ONNX Pad require).
+func requireBorderReach(_ border: BorderMode, _ g: WindowGeometry) throws {
+    for axis in 0..<g.spatialRank {
+        let n = g.inputSize[axis], pad = max(g.padBegin[axis], g.padEnd[axis])
+        guard pad > 0 else { continue }
+        let limit = border == .reflect ? n - 1 : border == .edge ? Int.max : n
+        guard n >= 1, pad <= limit else {
+            throw CNNKitError.invalidArgument(
+                "pads", value: "\(g.padBegin + g.padEnd)",
+                expected: "pads of at most \(max(0, limit)) on spatial axis \(axis) of extent \(n) for border \(border.rawValue)"
+                    + (border == .reflect ? " (reflect: below the extent)" : ""))
+        }
     }
 }

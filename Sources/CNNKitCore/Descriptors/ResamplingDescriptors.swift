@@ -9,6 +9,35 @@ public enum ResizeMode: String, Sendable, Hashable, CaseIterable {
     case linear
     /// Cubic convolution (Keys) with coefficient `a` (PyTorch `bicubic` uses a = −0.75, OpenCV `INTER_CUBIC` too).
     case cubic
+    /// Area (box) averaging at any scale, not in ONNX: output `x` covers the interval of width `1/s` centred at
+    /// `x_in + 0.5` in pixel-edge units, and each input pixel weighs by the fraction of it that it overlaps
+    /// (TensorFlow `ResizeArea`; OpenCV `INTER_AREA`, which drops slivers under 10⁻³ pixel when shrinking).
+    /// Ignores `antialias` (it is already a low-pass filter) and `cubicCoefficientA`.
+    case area
+    /// Pillow `Image.BOX`: 1 on `(−0.5, 0.5]`, support 0.5, not in ONNX. With `antialias` widened by `1/s` when
+    /// shrinking; weights always normalised to sum 1.
+    case box
+    /// Pillow `Image.HAMMING`: `sinc(t)·(0.54 + 0.46·cos(πt))` for `|t| < 1`, support 1, not in ONNX; weights
+    /// always normalised.
+    case hamming
+    /// Lanczos-3 (Pillow `Image.LANCZOS`, TensorFlow `lanczos3`): `sinc(t)·sinc(t/3)` for `−3 ≤ t < 3`, support 3,
+    /// not in ONNX; weights always normalised.
+    case lanczos3
+}
+
+extension ResizeMode {
+    /// Half-width of the filter at scale 1, in input pixels (area: 0.5, then `0.5/s` at scale `s`).
+    package var support: Double {
+        switch self {
+        case .nearest, .area, .box: return 0.5
+        case .linear, .hamming: return 1
+        case .cubic: return 2
+        case .lanczos3: return 3
+        }
+    }
+
+    /// Whether this mode is one of ONNX Resize's (`nearest`, `linear`, `cubic`).
+    public var isONNX: Bool { self == .nearest || self == .linear || self == .cubic }
 }
 
 /// How an output coordinate maps to an input coordinate (ONNX `coordinate_transformation_mode`).
@@ -85,7 +114,8 @@ public struct ResizeDescriptor: Sendable, Hashable {
     public var cubicCoefficientA: Float
     /// Cubic/linear taps outside the input get weight 0 and the rest are renormalised (instead of edge clamping).
     public var excludeOutside: Bool
-    /// When downscaling with linear or cubic, widen the filter by `1/scale` and normalise (PIL / PyTorch `antialias=True`).
+    /// When downscaling with a filter mode, widen the filter by `1/scale` and normalise (ONNX `antialias`; with
+    /// `excludeOutside` this is Pillow's and PyTorch `antialias=True`'s filter).
     public var antialias: Bool
     /// Output value outside the input for `tfCropAndResize`.
     public var extrapolationValue: Float
@@ -121,6 +151,133 @@ extension ResizeDescriptor {
     /// for `nearest`, `floor` rounding (`linear` interpolates with the same mapping).
     public static func upsample(scales: [Float], mode: ResizeMode) -> ResizeDescriptor {
         ResizeDescriptor(target: .scales(scales), mode: mode, coordinateTransformation: .asymmetric, nearestMode: .floor)
+    }
+}
+
+/// Descriptors that reproduce other libraries' resize functions on float32 data (the Resampling article lists the
+/// measured differences and the tests that check them). `target` holds one scale or size per resized axis; the
+/// resized axes are the trailing ones (`axes` = the last `target.count`, e.g. H and W of NCHW).
+extension ResizeDescriptor {
+    /// `cv2.resize` interpolation flags.
+    public enum OpenCVInterpolation: String, Sendable, Hashable, CaseIterable {
+        case nearest, nearestExact = "nearest-exact", linear, cubic, area
+    }
+
+    /// `PIL.Image.resize` filters (float images, mode "F").
+    public enum PillowFilter: String, Sendable, Hashable, CaseIterable {
+        case nearest, box, bilinear, hamming, bicubic, lanczos
+    }
+
+    /// `torch.nn.functional.interpolate` modes (`linear` also stands for `bilinear` and `trilinear`).
+    public enum PyTorchMode: String, Sendable, Hashable, CaseIterable {
+        case nearest, nearestExact = "nearest-exact", linear, bicubic
+    }
+
+    /// `tf.image.resize` methods.
+    public enum TensorFlowMethod: String, Sendable, Hashable, CaseIterable {
+        case bilinear, bicubic, nearest, area
+    }
+
+    /// `cv2.resize(src, dsize, interpolation=…)` with `target` = `.sizes` (OpenCV's `fx`/`fy` round the size
+    /// instead of flooring it; give the sizes). Nearest is `floor(x·L_in/L_out)`; nearest-exact
+    /// `floor((x + 0.5)·L_in/L_out)` (OpenCV rounds `L_in/L_out` to a double first, so where the exact product is a
+    /// whole number it may take the pixel before); linear and cubic (a = −0.75) half-pixel with edge clamping; area
+    /// exact box coverage (``ResizeMode/area``).
+    public static func opencv(_ interpolation: OpenCVInterpolation, target: ResizeTarget) -> ResizeDescriptor {
+        let axes = trailingAxes(target)
+        switch interpolation {
+        case .nearest:
+            return ResizeDescriptor(target: target, mode: .nearest, coordinateTransformation: .asymmetric, nearestMode: .floor, axes: axes)
+        case .nearestExact:
+            return ResizeDescriptor(target: target, mode: .nearest, nearestMode: .roundPreferCeil, axes: axes)
+        case .linear:
+            return ResizeDescriptor(target: target, mode: .linear, axes: axes)
+        case .cubic:
+            return ResizeDescriptor(target: target, mode: .cubic, cubicCoefficientA: -0.75, axes: axes)
+        case .area:
+            return ResizeDescriptor(target: target, mode: .area, axes: axes)
+        }
+    }
+
+    /// `image.resize(size, resample=…)` of Pillow on mode "F" images: half-pixel centres, the filter widened by
+    /// `1/s` when shrinking, taps outside the image dropped and the rest normalised (`antialias` +
+    /// `excludeOutside`); bicubic has a = −0.5. Nearest is `floor((x + 0.5)·L_in/L_out)`, as OpenCV's nearest-exact
+    /// (with the same double-rounding caveat).
+    public static func pillow(_ filter: PillowFilter, target: ResizeTarget) -> ResizeDescriptor {
+        let axes = trailingAxes(target)
+        let mode: ResizeMode
+        switch filter {
+        case .nearest:
+            return ResizeDescriptor(target: target, mode: .nearest, nearestMode: .roundPreferCeil, axes: axes)
+        case .box: mode = .box
+        case .bilinear: mode = .linear
+        case .hamming: mode = .hamming
+        case .bicubic: mode = .cubic
+        case .lanczos: mode = .lanczos3
+        }
+        return ResizeDescriptor(target: target, mode: mode, cubicCoefficientA: -0.5, excludeOutside: true, antialias: true, axes: axes)
+    }
+
+    /// `F.interpolate(x, size= / scale_factor=, mode=…, align_corners=…, antialias=…)` (`.sizes` = `size`,
+    /// `.scales` = `scale_factor` without `recompute_scale_factor`). Nearest: `floor(x·L_in/L_out)`; nearest-exact:
+    /// `floor((x + 0.5)·L_in/L_out)`; linear and bicubic (a = −0.75, edge clamping) half-pixel, or
+    /// `alignCorners`; `antialias` (linear, bicubic) is Pillow's filter: widened when shrinking, taps outside
+    /// dropped, normalised, bicubic a = −0.5.
+    /// - Throws: ``CNNKitError`` naming `align_corners` for nearest modes or together with `antialias`, and
+    ///   `antialias` for nearest modes (PyTorch refuses the first two; the third it would silently ignore).
+    public static func pytorch(
+        _ mode: PyTorchMode, target: ResizeTarget, alignCorners: Bool = false, antialias: Bool = false
+    ) throws -> ResizeDescriptor {
+        let axes = trailingAxes(target)
+        let nearest = mode == .nearest || mode == .nearestExact
+        if alignCorners && (nearest || antialias) {
+            throw CNNKitError.invalidArgument(
+                "align_corners", value: "true with mode \(mode.rawValue)\(antialias ? " and antialias" : "")",
+                expected: "align_corners only with linear or bicubic and without antialias")
+        }
+        if antialias && nearest {
+            throw CNNKitError.invalidArgument("antialias", value: "true with mode \(mode.rawValue)", expected: "antialias only with linear or bicubic")
+        }
+        let coordinates: CoordinateTransformation = alignCorners ? .alignCorners : .halfPixel
+        switch mode {
+        case .nearest:
+            return ResizeDescriptor(target: target, mode: .nearest, coordinateTransformation: .asymmetric, nearestMode: .floor, axes: axes)
+        case .nearestExact:
+            return ResizeDescriptor(target: target, mode: .nearest, nearestMode: .roundPreferCeil, axes: axes)
+        case .linear:
+            return ResizeDescriptor(target: target, mode: .linear, coordinateTransformation: coordinates,
+                                    excludeOutside: antialias, antialias: antialias, axes: axes)
+        case .bicubic:
+            return ResizeDescriptor(target: target, mode: .cubic, coordinateTransformation: coordinates,
+                                    cubicCoefficientA: antialias ? -0.5 : -0.75, excludeOutside: antialias, antialias: antialias, axes: axes)
+        }
+    }
+
+    /// `tf.image.resize(images, size, method=…, antialias=…)` (TensorFlow 2). Bilinear: half-pixel, edge clamping;
+    /// bicubic: Keys a = −0.5, taps outside dropped and normalised (TensorFlow quantises the fraction to 1/1024;
+    /// CNNKit does not); nearest: `floor((x + 0.5)·L_in/L_out)`; area: exact box coverage. `antialias` (bilinear,
+    /// bicubic) widens the filter when shrinking as Pillow does; nearest and area ignore it, as TensorFlow does.
+    public static func tensorflow(_ method: TensorFlowMethod, target: ResizeTarget, antialias: Bool = false) -> ResizeDescriptor {
+        let axes = trailingAxes(target)
+        switch method {
+        case .bilinear:
+            return ResizeDescriptor(target: target, mode: .linear, excludeOutside: antialias, antialias: antialias, axes: axes)
+        case .bicubic:
+            return ResizeDescriptor(target: target, mode: .cubic, cubicCoefficientA: -0.5, excludeOutside: true, antialias: antialias, axes: axes)
+        case .nearest:
+            return ResizeDescriptor(target: target, mode: .nearest, nearestMode: .roundPreferCeil, axes: axes)
+        case .area:
+            return ResizeDescriptor(target: target, mode: .area, axes: axes)
+        }
+    }
+
+    private static func trailingAxes(_ target: ResizeTarget) -> [Int] {
+        let count: Int
+        switch target {
+        case .scales(let values): count = values.count
+        case .sizes(let values): count = values.count
+        }
+        return Array(-count..<0)
     }
 }
 
@@ -231,10 +388,13 @@ public struct ResizeProblem: Sendable, Hashable, CustomStringConvertible {
     /// `tf_crop_and_resize` maps it outside the input (it then takes ``ResizeDescriptor/extrapolationValue``); the
     /// one definition of the filters that every backend uses.
     ///
-    /// Nearest: one tap, ``NearestMode/round(_:)`` of the source coordinate. Linear (triangle) and cubic (Keys,
-    /// ``ResizeDescriptor/cubicCoefficientA``): the filter evaluated at `(i − x)·s'`, `s' = scale` when antialiasing
-    /// a downscale and 1 otherwise, over every `i` it reaches; zero weights dropped; `excludeOutside` drops taps
-    /// outside `[0, L)`; antialias and `excludeOutside` renormalise the weights to sum 1; indices clamped to the edge.
+    /// Nearest: one tap, ``NearestMode/round(_:)`` of the source coordinate. Area: every `i` whose pixel `[i, i+1)`
+    /// overlaps `[x_in + 0.5 − 0.5/s, x_in + 0.5 + 0.5/s)`, weighted by the overlap times `s`. Filter modes (linear,
+    /// cubic with ``ResizeDescriptor/cubicCoefficientA``, box, hamming, lanczos3): the filter evaluated at
+    /// `(i − x)·s'`, `s' = scale` when antialiasing a downscale and 1 otherwise, over every `i` it reaches. Zero
+    /// weights are dropped; `excludeOutside` drops taps outside `[0, L)` (if that leaves none, the one tap is the
+    /// input element nearest `x_in`); antialias, `excludeOutside`, area and the non-ONNX filters renormalise the
+    /// weights to sum 1; indices are then clamped to the edge.
     public func taps(axis: Int, outputIndex x: Int) -> [(index: Int, weight: Double)]? {
         let d = descriptor
         let length = inputShape[axis]
@@ -246,37 +406,79 @@ public struct ResizeProblem: Sendable, Hashable, CustomStringConvertible {
         if d.mode == .nearest {
             return [(clamp(Int(d.nearestMode.round(coordinate))), 1)]
         }
-        let support = d.mode == .linear ? 1.0 : 2.0
-        let filterScale = d.antialias ? min(scales[axis], 1) : 1
-        let radius = support / filterScale
+        let filterScale = self.filterScale(axis: axis)
+        let radius = d.mode.support / filterScale
         // Far outside the input every tap clamps to an edge: keep the loop bounds representable.
         let far = Double(length) + radius + 2
-        let first = Int(max(-far, (coordinate - radius).rounded(.down)))
-        let last = Int(min(far, (coordinate + radius).rounded(.up)))
         var taps: [(index: Int, weight: Double)] = []
-        if first <= last {
-            for i in first...last {
-                let weight = filterWeight((Double(i) - coordinate) * filterScale)
-                guard weight != 0 else { continue }
-                if d.excludeOutside && (i < 0 || i >= length) { continue }
-                taps.append((i, weight))
+        if d.mode == .area {
+            // Pixel i covers [i, i + 1); the output pixel covers [lo, hi) (half_pixel: [x/s, (x + 1)/s)).
+            let lo = max(-far, coordinate + 0.5 - radius), hi = min(far, coordinate + 0.5 + radius)
+            let first = Int(lo.rounded(.down)), last = Int(hi.rounded(.up)) - 1
+            if first <= last {
+                for i in first...last {
+                    let overlap = min(hi, Double(i + 1)) - max(lo, Double(i))
+                    guard overlap > 0 else { continue }
+                    if d.excludeOutside && (i < 0 || i >= length) { continue }
+                    taps.append((i, overlap))
+                }
+            }
+        } else {
+            let first = Int(max(-far, (coordinate - radius).rounded(.down)))
+            let last = Int(min(far, (coordinate + radius).rounded(.up)))
+            if first <= last {
+                for i in first...last {
+                    let weight = filterWeight((Double(i) - coordinate) * filterScale)
+                    guard weight != 0 else { continue }
+                    if d.excludeOutside && (i < 0 || i >= length) { continue }
+                    taps.append((i, weight))
+                }
             }
         }
-        if d.antialias || d.excludeOutside {
+        // `excludeOutside` can leave none (box or area reaching only past the edge, e.g. asymmetric ×2): the
+        // nearest input element then stands in, as clamping would give.
+        if taps.isEmpty { return [(clamp(Int(max(-far, min(far, coordinate)).rounded())), 1)] }
+        if d.antialias || d.excludeOutside || !d.mode.isONNX {
             let total = taps.reduce(0) { $0 + $1.weight }
             if total != 0 { taps = taps.map { ($0.index, $0.weight / total) } }
         }
         return taps.map { (clamp($0.index), $0.weight) }
     }
 
-    /// Triangle filter (linear) or Keys cubic convolution kernel with coefficient `a`.
+    /// `σ` of the filter on `axis`: the scale when shrinking with antialias, else 1; area: always the scale (its
+    /// box is `1/s` wide when enlarging too).
+    package func filterScale(axis: Int) -> Double {
+        if descriptor.mode == .area { return scales[axis] }
+        return descriptor.antialias ? min(scales[axis], 1) : 1
+    }
+
+    /// The filter of a filter mode at offset `u` (in units of the filter, after `σ`). Pillow's definitions for
+    /// box (half-open), hamming (its float32 constants 0.54f, 0.46f) and Lanczos-3.
     private func filterWeight(_ u: Double) -> Double {
         let t = abs(u)
-        if descriptor.mode == .linear { return max(0, 1 - t) }
-        let a = Double(descriptor.cubicCoefficientA)
-        if t <= 1 { return ((a + 2) * t - (a + 3)) * t * t + 1 }
-        if t < 2 { return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a }
-        return 0
+        switch descriptor.mode {
+        case .linear:
+            return max(0, 1 - t)
+        case .cubic:
+            let a = Double(descriptor.cubicCoefficientA)
+            if t <= 1 { return ((a + 2) * t - (a + 3)) * t * t + 1 }
+            if t < 2 { return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a }
+            return 0
+        case .box:
+            return u > -0.5 && u <= 0.5 ? 1 : 0
+        case .hamming:
+            if t == 0 { return 1 }
+            if t >= 1 { return 0 }
+            let p = t * Double.pi
+            return sin(p) / p * (Double(Float(0.54)) + Double(Float(0.46)) * cos(p))
+        case .lanczos3:
+            guard u >= -3 && u < 3 else { return 0 }
+            // Exactly 0 at the other integers (sin(kπ) is 1e-16, not 0): an axis at scale 1 stays one tap per output.
+            func sinc(_ v: Double) -> Double { v == 0 ? 1 : v == v.rounded() ? 0 : sin(v * Double.pi) / (v * Double.pi) }
+            return sinc(u) * sinc(u / 3)
+        case .nearest, .area:
+            return 0
+        }
     }
 
     /// The input coordinate that output index `x` of `axis` maps to (``CoordinateTransformation``); the one
@@ -403,9 +605,10 @@ public struct PixelShuffleProblem: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Shapes: input X and indices I `[N, C, spatial…]`, output `[N, C, out…]` with default
 /// `out = (L − 1)·stride + kernel − pad_begin − pad_end`, or `outputShape`. Indices are flat positions in the
-/// default output shape (as MaxPool reports them: `((n·C + c)·H + h)·W + w`). With a larger `outputShape` each value
-/// is placed at the same (n, c, h, w) in the requested shape — the ONNX reference reading (see the DocC article
-/// for onnxruntime's). Positions no index names are 0; when two inputs name one position the later one in C order wins.
+/// output shape — the default one, or `outputShape` when given (onnxruntime's and PyTorch's reading, so that the
+/// indices of a MaxPool of an odd-sized input unpool back into that size; see the DocC article for the ONNX
+/// reference evaluator's other reading). Positions no index names are 0; when two inputs name one position the
+/// later one in C order wins.
 public struct MaxUnpoolDescriptor: Sendable, Hashable {
     public var kernelShape: [Int]
     /// `[]` = all 1.
@@ -427,14 +630,14 @@ public struct MaxUnpoolDescriptor: Sendable, Hashable {
 public struct MaxUnpoolProblem: Sendable, Hashable, CustomStringConvertible {
     public let descriptor: MaxUnpoolDescriptor
     public let inputShape: [Int]
-    /// The default unpooled shape, in which indices are read.
+    /// The shape in which indices are read: ``outputShape`` (the default unpooled shape when none is requested).
     public let indexSpaceShape: [Int]
     public let outputShape: [Int]
     /// Stride per spatial axis, defaults resolved.
     public let strides: [Int]
 
     /// - Throws: ``CNNKitError`` when the input is not rank 3–5, the kernel/stride/pad lists are invalid, the
-    ///   default output length is negative, or `output_shape` has the wrong length or is smaller than the default.
+    ///   default output length is negative, or `output_shape` has the wrong length or N, C.
     public init(descriptor: MaxUnpoolDescriptor, inputShape: [Int]) throws {
         let problemText = provisionalWindowProblem(
             inputShape: inputShape, outputChannels: nil, kernel: descriptor.kernelShape, strides: descriptor.strides,
@@ -471,12 +674,9 @@ public struct MaxUnpoolProblem: Sendable, Hashable, CustomStringConvertible {
                 throw CNNKitError.invalidArgument(
                     "output_shape", value: "\(descriptor.outputShape)", expected: "\(rank) spatial extents or [N, C, …] = \(Array(inputShape[0..<2])) + spatial")
             }
-            guard zip(requested, space).allSatisfy({ $0 >= $1 }) else {
-                throw CNNKitError.invalidArgument(
-                    "output_shape", value: "\(descriptor.outputShape)", expected: "at least the default unpooled shape \(space)")
-            }
+            // Any extents: the indices, checked at run time, must lie in the requested shape.
             _ = try Tensor.elementCount(of: requested, parameter: "output_shape")
-            return (space, requested)
+            return (requested, requested)
         }
         self.descriptor = descriptor
         self.inputShape = inputShape
