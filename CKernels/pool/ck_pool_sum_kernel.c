@@ -370,6 +370,13 @@ int ck_pool_sum_kernel(const ck_pool_desc *d, ck_sum_term f, float p, int includ
     // The span path's buffer holds the block's span inside the row: at most the row.
     const int64_t span_floats = ck_max(1, ck_min(g->in[2], (ck_min(CK_POOL_OWB, OW) - 1) * g->stride[2] +
                                                             (g->kernel[2] - 1) * g->dilation[2] + 1));
+    // Row buffers beyond the phase rows' own limit (a window of millions of dilated taps over a row as long) are
+    // declined like them, rather than allocated per thread.
+    if (span && span_floats > CK_ROWPLAN_MAX_FLOATS) {
+        ck_rowplan_free(&rp);
+        free(divisor);
+        return CK_ERR_NOMEM;
+    }
     const int64_t chunk = ck_chunk(items, team);
 #pragma omp parallel num_threads(team)
     {
