@@ -34,6 +34,12 @@ static inline void wmblock(const ck_wino_bwd *p, int64_t b, int64_t *m0, int64_t
     *mr = q + (b < r);
 }
 
+/// The M-block holding output channel m of the group: its first channel and width, as wmblock.
+static inline void wmblock_of(const ck_wino_bwd *p, int64_t m, int64_t *m0, int64_t *mr) {
+    const int64_t q = p->Mg / p->nmb, r = p->Mg % p->nmb;
+    wmblock(p, m < r * (q + 1) ? m / (q + 1) : r + (m - r * (q + 1)) / q, m0, mr);
+}
+
 void ck_wino_bwd_destroy(ck_wino_bwd *p) {
     if (!p) return;
     free(p->off);
@@ -262,10 +268,8 @@ CK_HOT static void wtransform(const ck_wino_bwd *p, const float *xt, const float
         // Into the panels: lanes [m0, m0 + nm) cover parts of one or more M-blocks, each a contiguous run of a
         // panel row (t, i).
         for (int64_t m = m0; m < m0 + nm;) {
-            const int64_t q = Mg / p->nmb, r = Mg % p->nmb;
-            const int64_t b = m < r * (q + 1) ? m / (q + 1) : r + (m - r * (q + 1)) / q;
             int64_t mb0, mr;
-            wmblock(p, b, &mb0, &mr);
+            wmblock_of(p, m, &mb0, &mr);
             const int64_t run = ck_min(mb0 + mr, m0 + nm) - m, l0 = m - m0;
             float *base = Yh + mb0 * tu + t * mr + (m - mb0);
             for (int xi = 0; xi < 36; xi++) {
@@ -425,10 +429,8 @@ W512 void wtransform512(const ck_wino_bwd *p, const float *xt, const float *yt, 
         float spill[36][16];
         int spilled = 0;
         for (int64_t m = m0; m < m0 + nm;) {  // into the panels, as wtransform
-            const int64_t q = Mg / p->nmb, r = Mg % p->nmb;
-            const int64_t b = m < r * (q + 1) ? m / (q + 1) : r + (m - r * (q + 1)) / q;
             int64_t mb0, mr;
-            wmblock(p, b, &mb0, &mr);
+            wmblock_of(p, m, &mb0, &mr);
             const int64_t run = ck_min(mb0 + mr, m0 + nm) - m, l0 = m - m0;
             float *base = Yh + mb0 * tu + t * mr + (m - mb0);
             if (l0 == 0 && run == 16) {
@@ -538,13 +540,7 @@ int ck_wino_bwd_run(const ck_wino_bwd *p, const float *x, const float *dy, float
 #pragma omp for schedule(static)
             for (int64_t e = 0; e < nz; e++) ag[e] += Z[e];
         }
-        // dW = Gᵀ Z G per (g, m, c), in double.
-        static const double Gm[6][3] = {{1.0 / 4, 0, 0},
-                                        {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                        {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                        {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                        {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                        {0, 0, 1}};
+        // dW = Gᵀ Z G per (g, m, c) (final_row / final_row512).
 #pragma omp for schedule(static)
         for (int64_t e = 0; e < G * Mg; e++) {
 #if defined(__x86_64__)

@@ -8,25 +8,6 @@
 #include <string.h>
 #include "pool_internal.h"
 
-/// Visits the taps of window (od, oh, ow) inside the input in row-major order: BODY sees `pos` (within the plane).
-#define FOR_TAPS(BODY)                                                                                              \
-    {                                                                                                               \
-        int64_t kd0_, kd1_, kh0_, kh1_, kw0_, kw1_;                                                                 \
-        ck_axis_taps(g, 0, od, &kd0_, &kd1_);                                                                       \
-        ck_axis_taps(g, 1, oh, &kh0_, &kh1_);                                                                       \
-        ck_axis_taps(g, 2, ow, &kw0_, &kw1_);                                                                       \
-        for (int64_t kd = kd0_; kd < kd1_; kd++) {                                                                  \
-            const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];                                 \
-            for (int64_t kh = kh0_; kh < kh1_; kh++) {                                                              \
-                const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];                             \
-                for (int64_t kw = kw0_; kw < kw1_; kw++) {                                                          \
-                    const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];                         \
-                    const int64_t pos = (id * IH + ih) * IW + iw;                                                   \
-                    BODY                                                                                            \
-                }                                                                                                   \
-            }                                                                                                       \
-        }                                                                                                           \
-    }
 
 CK_HOT static void window_plane(const ck_pool_desc *d, int kind, float p, const float *x, const float *dy, float *dx,
                                 const float *divisor, int64_t plane) {
@@ -43,16 +24,16 @@ CK_HOT static void window_plane(const ck_pool_desc *d, int kind, float p, const 
                 const float gy = yp[o];
                 if (kind == CK_POOL_BWD_AVERAGE || kind == CK_POOL_BWD_AVERAGE_PAD) {
                     const float v = gy / divisor[o];
-                    FOR_TAPS({ gp[pos] += v; })
+                    CK_FOR_WINDOW_TAPS({ gp[pos] += v; })
                 } else if (kind == CK_POOL_BWD_LP) {
                     double s = 0.0;
-                    FOR_TAPS({ s += pow(fabs((double)xp[pos]), (double)p); })
+                    CK_FOR_WINDOW_TAPS({ s += pow(fabs((double)xp[pos]), (double)p); })
                     if (!(s > 0.0)) {
-                        if (s != s) FOR_TAPS({ gp[pos] += NAN; })
+                        if (s != s) CK_FOR_WINDOW_TAPS({ gp[pos] += NAN; })
                         continue;
                     }
                     const double f = gy * pow(s, 1.0 / p - 1.0);
-                    FOR_TAPS({
+                    CK_FOR_WINDOW_TAPS({
                         const double a = xp[pos];
                         const double t = a > 0 ? pow(a, (double)p - 1.0) : a < 0 ? -pow(-a, (double)p - 1.0) : 0.0;
                         gp[pos] += (float)(t * f);
@@ -61,26 +42,26 @@ CK_HOT static void window_plane(const ck_pool_desc *d, int kind, float p, const 
                     double sp = 0.0, sq = 0.0;
                     int64_t count = 0;
                     int nan = 0;
-                    FOR_TAPS({
+                    CK_FOR_WINDOW_TAPS({
                         const float a = xp[pos];
                         if (a != a) nan = 1;
                         else if (a > 0) { sp += a; sq += (double)a * a; }
                         count++;
                     })
                     if (nan) {
-                        FOR_TAPS({ gp[pos] += NAN; })
+                        CK_FOR_WINDOW_TAPS({ gp[pos] += NAN; })
                         continue;
                     }
                     if (count == 0) continue;
                     if (sp > 0) {
                         const double y = sq / sp;
-                        FOR_TAPS({
+                        CK_FOR_WINDOW_TAPS({
                             const float a = xp[pos];
                             if (a > 0) gp[pos] += (float)(gy * (2.0 * a - y) / sp);
                         })
                     } else {
                         const float v = (float)(gy / (double)count);
-                        FOR_TAPS({ gp[pos] += v; })
+                        CK_FOR_WINDOW_TAPS({ gp[pos] += v; })
                     }
                 }
             }

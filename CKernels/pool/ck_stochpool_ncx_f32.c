@@ -13,26 +13,13 @@ static inline uint64_t mix(uint64_t z) {
     return x ^ (x >> 31);
 }
 
-/// Visits the taps of window (od, oh, ow) inside the input in row-major order: fn(value, flat input index).
+/// CK_FOR_WINDOW_TAPS with the tap's value `a` and its flat index `flat` as the Indices output reports it.
 #define FOR_EACH_TAP(BODY)                                                                                          \
-    {                                                                                                               \
-        int64_t kd0_, kd1_, kh0_, kh1_, kw0_, kw1_;                                                                 \
-        ck_axis_taps(g, 0, od, &kd0_, &kd1_);                                                                       \
-        ck_axis_taps(g, 1, oh, &kh0_, &kh1_);                                                                       \
-        ck_axis_taps(g, 2, ow, &kw0_, &kw1_);                                                                       \
-        for (int64_t kd = kd0_; kd < kd1_; kd++) {                                                                  \
-            const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];                                 \
-            for (int64_t kh = kh0_; kh < kh1_; kh++) {                                                              \
-                const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];                             \
-                for (int64_t kw = kw0_; kw < kw1_; kw++) {                                                          \
-                    const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];                         \
-                    const float a = xp[(id * IH + ih) * IW + iw];                                                   \
-                    const int64_t flat = plane * IS + (d->column_major ? ih + iw * IH : (id * IH + ih) * IW + iw);  \
-                    BODY                                                                                            \
-                }                                                                                                   \
-            }                                                                                                       \
-        }                                                                                                           \
-    }
+    CK_FOR_WINDOW_TAPS({                                                                                           \
+        const float a = xp[pos];                                                                                   \
+        const int64_t flat = plane * IS + (d->column_major ? ih + iw * IH : pos);                                  \
+        BODY                                                                                                        \
+    })
 
 int ck_stochpool_ncx_f32(const ck_pool_desc *d, int expectation, uint64_t seed, const float *x, int64_t x_count,
                          float *y, int64_t y_count, int64_t *indices, int threads) {

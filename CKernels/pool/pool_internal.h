@@ -108,6 +108,27 @@ static inline void ck_axis_taps(const ck_window *g, int a, int64_t o, int64_t *k
     }
     ck_tap_range(o, g->stride[a], g->pad[a], g->kernel[a], g->dilation[a], g->in[a], k0, k1);
 }
+
+/// Visits the taps of window (od, oh, ow) inside the input in row-major order; BODY sees id, ih, iw and `pos`, the
+/// tap's offset within its plane. Expects `g` (the ck_window), `od`, `oh`, `ow`, `IH` and `IW` in scope.
+#define CK_FOR_WINDOW_TAPS(BODY)                                                                                    \
+    {                                                                                                               \
+        int64_t kd0_, kd1_, kh0_, kh1_, kw0_, kw1_;                                                                 \
+        ck_axis_taps(g, 0, od, &kd0_, &kd1_);                                                                       \
+        ck_axis_taps(g, 1, oh, &kh0_, &kh1_);                                                                       \
+        ck_axis_taps(g, 2, ow, &kw0_, &kw1_);                                                                       \
+        for (int64_t kd = kd0_; kd < kd1_; kd++) {                                                                  \
+            const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dilation[0];                                 \
+            for (int64_t kh = kh0_; kh < kh1_; kh++) {                                                              \
+                const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dilation[1];                             \
+                for (int64_t kw = kw0_; kw < kw1_; kw++) {                                                          \
+                    const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dilation[2];                         \
+                    const int64_t pos = (id * IH + ih) * IW + iw;                                                   \
+                    BODY                                                                                            \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
+    }
 /// Taps along w that some output column of [o0, o1] (o0 <= o1) reads inside the input: k0 of o1 to k1 of o0 (both
 /// fall as o grows). Taps in between may still lie outside for some of the columns; they read the padding there.
 static inline void ck_block_taps(const ck_window *g, int64_t o0, int64_t o1, int64_t *k0, int64_t *k1) {
